@@ -1,0 +1,144 @@
+"""The message being judged, and Korea time.
+
+A :class:`Message` is built once at the edge (CLI row, HTTP body, SMPP submit) from untrusted
+input by :func:`parse_message`, which turns every kind of bad input into an :class:`InputError`
+naming the field. Everything downstream can then trust it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from spamgate.errors import InputError
+
+__all__ = [
+    "KST",
+    "DataCoding",
+    "Message",
+    "Route",
+    "parse_message",
+    "parse_route",
+    "parse_time",
+]
+
+#: Every rule in spamgate runs on Korea time.
+KST = ZoneInfo("Asia/Seoul")
+
+
+class Route(StrEnum):
+    """Where the message entered the Korean network."""
+
+    DOMESTIC = "domestic"
+    INTERNATIONAL = "international"
+
+
+class DataCoding(StrEnum):
+    """How the text travelled (SMPP data_coding, by name); ``unicode`` for HTTP/CLI input."""
+
+    UNICODE = "unicode"
+    GSM7 = "gsm7"
+    ASCII = "ascii"
+    LATIN1 = "latin1"
+    UCS2 = "ucs2"
+    KSC5601 = "ksc5601"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One short message as submitted. ``submitted_at`` is always aware, in Asia/Seoul."""
+
+    text: str
+    submitted_at: datetime
+    sender: str | None = None
+    recipient: str | None = None
+    route: Route = Route.DOMESTIC
+    account: str | None = None
+    data_coding: DataCoding = DataCoding.UNICODE
+    parts: int = 1
+
+    def __post_init__(self) -> None:
+        if self.submitted_at.tzinfo is None:
+            raise ValueError("submitted_at must be timezone-aware")
+
+
+def parse_route(value: str | None) -> Route:
+    """``domestic`` (default when absent) or ``international``; anything else is an error."""
+    if value is None or value.strip() == "":
+        return Route.DOMESTIC
+    try:
+        return Route(value.strip().lower())
+    except ValueError:
+        raise InputError(
+            f"unknown route {value[:40]!r}: expected 'domestic' or 'international'",
+            field="route",
+        ) from None
+
+
+def parse_time(value: str | datetime | None, *, now: datetime | None = None) -> datetime:
+    """ISO-8601 time in Korea time; a naive time is taken as Korea time, absent means now."""
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return (now or datetime.now(KST)).astimezone(KST)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(
+                f"unparseable time {value[:40]!r}: "
+                "expected ISO-8601, e.g. 2026-11-26T09:30:00+09:00",
+                field="at",
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=KST)
+    return moment.astimezone(KST)
+
+
+def _clean_optional(value: str | None, name: str, limit: int = 64) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value == "":
+        return None
+    if len(value) > limit:
+        raise InputError(f"{name} is longer than {limit} characters", field=name)
+    if "\x00" in value:
+        raise InputError(f"{name} contains a NUL character", field=name)
+    return value
+
+
+def parse_message(
+    text: str | None,
+    *,
+    sender: str | None = None,
+    recipient: str | None = None,
+    route: str | None = None,
+    at: str | datetime | None = None,
+    account: str | None = None,
+    max_chars: int = 2000,
+    now: datetime | None = None,
+) -> Message:
+    """Validate raw fields into a :class:`Message`, or raise :class:`InputError`."""
+    if text is None or text.strip() == "":
+        raise InputError("empty text: nothing to judge", field="text")
+    if "\x00" in text:
+        raise InputError("text contains a NUL character", field="text")
+    if len(text) > max_chars:
+        raise InputError(
+            f"text has {len(text)} characters, over the maximum of {max_chars}", field="text"
+        )
+    try:
+        text.encode("utf-8")  # C-speed way to find lone surrogates (mis-decoded input)
+    except UnicodeEncodeError:
+        raise InputError("text is not valid Unicode (lone surrogate)", field="text") from None
+    return Message(
+        text=text,
+        sender=_clean_optional(sender, "sender"),
+        recipient=_clean_optional(recipient, "recipient"),
+        route=parse_route(route),
+        submitted_at=parse_time(at, now=now),
+        account=_clean_optional(account, "account", limit=128),
+    )

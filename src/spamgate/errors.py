@@ -1,0 +1,68 @@
+"""Every error spamgate raises on purpose, in one tree.
+
+    SpamgateError                 base of everything below
+    ├── ConfigError               settings or a policy file cannot be used (carries the key)
+    │   └── PolicyError           one check's policy section is invalid (carries the check)
+    ├── InputError                a message or a batch row cannot be judged (carries field/row)
+    ├── SmppError                 SMPP protocol trouble (see spamgate.smpp.errors)
+    └── RegistryError             registry operations
+        ├── NotFound              no such object, or not visible to this tenant
+        └── Forbidden             the caller may not do this
+
+Each carries what an operator needs to act (a TOML key, a CSV row, a field name) and never a
+message body: texts are personal data.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "Forbidden",
+    "InputError",
+    "NotFound",
+    "PolicyError",
+    "RegistryError",
+    "SpamgateError",
+]
+
+
+class SpamgateError(Exception):
+    """Base class of spamgate's own errors."""
+
+
+class ConfigError(SpamgateError):
+    """Settings or a policy file cannot be used; ``key`` names the offending TOML key."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message if key is None else f"{key}: {message}")
+        self.key = key
+
+
+class PolicyError(ConfigError):
+    """One check's policy section is invalid; only that check is disabled."""
+
+    def __init__(self, message: str, *, check: str, key: str | None = None) -> None:
+        super().__init__(message, key=key or f"checks.{check}")
+        self.check = check
+
+
+class InputError(SpamgateError):
+    """A message (or a batch row) cannot be judged; ``field`` names what was wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.field = field
+        self.row = row
+
+
+class RegistryError(SpamgateError):
+    """Base of registry errors."""
+
+
+class NotFound(RegistryError):  # noqa: N818 - the name reads as the HTTP answer it maps to
+    """No such object, or it belongs to another tenant (never leak which)."""
+
+
+class Forbidden(RegistryError):  # noqa: N818
+    """The caller's role may not perform this operation."""
