@@ -233,3 +233,100 @@ def bench(
 def main() -> None:  # pragma: no cover - console-script entry
     app()
 
+
+# -- spamgate numbers: the invalid-number registry (issue 5, item 4) ---------------------------
+
+numbers_app = typer.Typer(
+    help="Invalid-number registry: import number-status snapshots, look numbers up.",
+    no_args_is_help=True,
+)
+app.add_typer(numbers_app, name="numbers")
+
+
+@numbers_app.command("import")
+def numbers_import(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV with a 'number,status' header.")
+    ],
+    delta: Annotated[
+        bool,
+        typer.Option("--delta", help="Apply over the current snapshot instead of replacing it."),
+    ] = False,
+    data_dir: DataDir = Path("./var"),
+    config: ConfigPath = None,
+) -> None:
+    """Import a full snapshot (or, with --delta, changes) into <data-dir>/numbers/status.bin.
+
+    A full snapshot is the whole truth: 010 numbers it does not list become unallocated. Any bad
+    line (reported with its line number) refuses the whole file (exit 2); nothing is applied.
+    """
+    from rich.markup import escape
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from spamgate.registry.number_status import NumberStatusError, import_into, snapshot_path
+
+    _setup_logging()
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("importing", total=None)
+        try:
+            result = import_into(
+                data_dir,
+                file,
+                delta=delta,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except NumberStatusError as exc:
+            raise _fail(escape(str(exc))) from None
+    counts = result.table.counts()
+    kind = "delta" if delta else "full snapshot"
+    typer.echo(
+        f"imported {result.rows:,} rows ({kind}: {result.mobile_rows:,} in 010, "
+        f"{result.other_rows:,} other) into {snapshot_path(data_dir)}"
+    )
+    table = Table("status", "010 range", "other ranges", title="numbers now known")
+    for label, mobile in counts.mobile.items():
+        table.add_row(label, f"{mobile:,}", f"{counts.other[label]:,}")
+    if not result.table.full:
+        table.add_row("no data", f"{counts.mobile_no_data:,}", "")
+    Console().print(table)
+
+
+@numbers_app.command("lookup")
+def numbers_lookup(
+    numbers: Annotated[
+        list[str], typer.Argument(metavar="NUM...", help="Numbers, written any usual way.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    data_dir: DataDir = Path("./var"),
+    config: ConfigPath = None,
+) -> None:
+    """Print each number, its canonical digits and its status ("no data" when unknown)."""
+    from rich.markup import escape
+
+    from spamgate.registry.number_status import NumberStatusError, load_from
+
+    try:
+        snapshot = load_from(data_dir)
+    except NumberStatusError as exc:
+        raise _fail(escape(str(exc))) from None
+    if snapshot is None:
+        raise _fail(f"no number-status snapshot under {data_dir}; run 'spamgate numbers import'")
+    answers = [snapshot.explain(number) for number in numbers]
+    if as_json:
+        for answer in answers:
+            typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    table = Table("number", "digits", "kind", "status")
+    for answer in answers:
+        status = answer.status.label if answer.status is not None else "no data"
+        table.add_row(escape(answer.number), answer.digits, answer.kind.value, status)
+    Console().print(table)
+
