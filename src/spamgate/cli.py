@@ -329,4 +329,3 @@ def numbers_lookup(
         status = answer.status.label if answer.status is not None else "no data"
         table.add_row(escape(answer.number), answer.digits, answer.kind.value, status)
     Console().print(table)
-

@@ -34,7 +34,11 @@ def test_batch_keeps_order_and_isolates_bad_messages(client: TestClient) -> None
     messages = [
         {"text": "안녕하세요 내일 뵙겠습니다"},
         {"text": ""},
-        {"text": "바카라 카지노 첫충 매충", "route": "international", "sender": "+14155550100"},
+        {
+            "text": "바카라 카지노 첫충 매충 bit.ly/abc",
+            "route": "international",
+            "sender": "+14155550100",
+        },
         {"text": "ok", "at": "not a time"},
     ]
     response = client.post("/api/v1/check", json={"messages": messages})
@@ -80,7 +84,7 @@ def test_healthz(client: TestClient) -> None:
 
 
 def test_metrics_count_verdicts(client: TestClient) -> None:
-    client.post("/api/v1/check", json={"text": "바카라 카지노 첫충"})
+    client.post("/api/v1/check", json={"text": "바카라 카지노 첫충 bit.ly/x"})
     text = client.get("/metrics").text
     assert 'spamgate_verdicts_total{action="reject"} 1.0' in text
     assert 'spamgate_symbols_total{symbol="ILLEGAL_GAMBLING"} 1.0' in text

@@ -151,6 +151,16 @@ def test_transactional_with_heavy_promotion_is_an_ad(judge: Judge) -> None:
     assert "AD_PREFIX_MISSING" in names(judge, text)
 
 
+def test_an_ad_inferred_from_wording_alone_gets_one_symbol(judge: Judge) -> None:
+    # A notice with an upsell line: wording may mislead, so no pile of duties on top.
+    text = (
+        "[KT] 약정 만료 예정일은 2025.10.14입니다. 선택약정 재가입 시 요금 25% 할인이 가능합니다."
+    )
+    verdict = judge(text)
+    assert verdict.symbol_names() == ["AD_PREFIX_MISSING"]
+    assert verdict.action == "label"
+
+
 def test_sender_name_missing(judge: Judge) -> None:
     text = (
         "(광고)\n\n최대 50% 할인! 지금 바로 구매하세요! 문의 02-111-2222\n무료수신거부 080-123-4567"

@@ -27,7 +27,28 @@ from conftest import Judge
 def test_illegal_content_fires(judge: Judge, text: str, symbol: str) -> None:
     verdict = judge(text)
     assert symbol in verdict.symbol_names()
-    assert verdict.action in ("spambox", "reject")
+    assert verdict.action in ("label", "spambox", "reject")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "바 카 라 최고 배당 bit.ly/abc",
+        "외로운 밤 조건만남 즉석만남 환영 010-2345-6789",
+        "주식리 딩 방 초대 https://band.us/n/azGWfY5",
+        "급전 필요하신분 텔레 @loan24",
+    ],
+)
+def test_illegal_content_with_a_call_to_action_is_kept_from_the_inbox(
+    judge: Judge, text: str
+) -> None:
+    assert judge(text).action in ("spambox", "reject")
+
+
+def test_a_chat_that_mentions_a_casino_is_only_labelled(judge: Judge) -> None:
+    verdict = judge("수영복 사놓고 카지노 돌고 있어요. 건물 안이 최고인 거 같아요.")
+    assert verdict.symbol_names()[0] == "ILLEGAL_GAMBLING"
+    assert "AD_PREFIX_MISSING" not in verdict.symbol_names()
 
 
 def test_several_gambling_terms_reject(judge: Judge) -> None:

@@ -21,6 +21,9 @@ from conftest import Judge
         ("[쿠팡] 결제 확인 coupnag.com/order", "URL_BRAND_LOOKALIKE"),
         ("[정부24] 지원금 신청 gov-kr.info", "URL_BRAND_LOOKALIKE"),
         ("[네이버] 로그인 확인 nav3r-login.com", "URL_BRAND_LOOKALIKE"),
+        ("[KB] 보안 확인 kbstar.com-sec.xyz/a", "URL_BRAND_LOOKALIKE"),
+        ("[국세청] 환급 nts-go.kr.xyz", "URL_BRAND_LOOKALIKE"),
+        ("[신한] 인증 shinhan-bank.co.kr", "URL_BRAND_LOOKALIKE"),
     ],
 )
 def test_suspicious_links(judge: Judge, text: str, symbol: str) -> None:
@@ -37,6 +40,8 @@ def test_suspicious_links(judge: Judge, text: str, symbol: str) -> None:
         "[국민연금] 안내 https://www.nps.or.kr",
         "회의 링크 https://meet.google.com/7zy-3eki-x4u",
         "정책 보기 https://privacy-policy.com/terms",
+        "[신한라이프] 보험금 지급 안내 https://www.shinhanlife.co.kr",
+        "[KB손해보험] 안내 https://www.kbinsure.co.kr",
     ],
 )
 def test_official_links_are_not_lookalikes(judge: Judge, text: str) -> None:

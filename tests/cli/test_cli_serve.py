@@ -44,7 +44,7 @@ def test_serve_answers_healthz_and_check(tmp_path: Path) -> None:
         assert health["status"] == "ok"
         request = urllib.request.Request(
             f"{base}/api/v1/check",
-            data=json.dumps({"text": "첫충 20% 바카라 카지노"}).encode(),
+            data=json.dumps({"text": "첫충 20% 바카라 카지노 bit.ly/abc"}).encode(),
             headers={"content-type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=5) as resp:

@@ -155,6 +155,8 @@ class AdFacts:
     declared: bool
     reasons: tuple[str, ...]
     transactional: bool
+    #: Only promotional wording says it is an ad (no (광고), opt-out line or illegal goods).
+    inferred_only: bool = False
 
 
 class AdvertisingOptions(Options):
@@ -232,8 +234,6 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         if optout:
             reasons.append("opt-out line")
         illegal = ctx.facts.get("illegal_categories", ())
-        if illegal:
-            reasons.append("illegal goods: " + ",".join(illegal))
         text = ctx.text.text
         promo = {term for _, _, term in self._promo.finditer(compact)}
         # The regexes cost microseconds each; cheap substring tests skip them for most texts.
@@ -245,6 +245,10 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
             any(hint in text for hint in _TRANSACTIONAL_EN_HINTS)
             and bool(_TRANSACTIONAL_EN.search(text))
         )
+        # Illegal goods make an advertisement when the text also calls to action (a link, a number
+        # to call, a promotional cue); a chat that merely mentions 카지노 is not one.
+        if illegal and (promo or ctx.urls or ctx.numbers_in_text or "텔레" in text or "@" in text):
+            reasons.append("illegal goods: " + ",".join(illegal))
         needed = self.options.promo_threshold + (1 if transactional else 0)
         if len(promo) >= needed:
             reasons.append("promotional: " + ",".join(sorted(promo)[:4]))
@@ -252,7 +256,8 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         if prefix == "notice" and promo:  # "(공고)" dressing up an ad
             is_ad = True
             reasons.append("(공고) prefix with promotional cues")
-        return AdFacts(is_ad, declared, tuple(reasons), transactional and not is_ad)
+        inferred_only = is_ad and all(r.startswith(("promotional", "(공고)")) for r in reasons)
+        return AdFacts(is_ad, declared, tuple(reasons), transactional and not is_ad, inferred_only)
 
     # -- duties ---------------------------------------------------------------------------
     def _sender_named(self, original: str) -> bool:
@@ -280,6 +285,10 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
             yield Hit("AD_PREFIX_MISPLACED", prefix_evidence)
         elif prefix in ("none", "notice"):
             yield Hit("AD_PREFIX_MISSING", why)
+        if facts.inferred_only:
+            # Wording alone can be wrong (a notice with an upsell line): one symbol, not a pile.
+            yield from self._night(ctx)
+            return
         if facts.declared and not self._sender_named(ctx.message.text):
             yield Hit("AD_SENDER_MISSING", None)
         yield from self._optout_and_contact(ctx)

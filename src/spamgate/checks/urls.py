@@ -31,7 +31,7 @@ DEFAULT_BRANDS: dict[str, list[str]] = {
     "nh": ["nonghyup.com", "nhqv.com", "nhcard.co.kr", "nhlife.co.kr"],
     "cj": ["cjlogistics.com", "cj.net"],
     "toss": ["toss.im", "tossbank.com"],
-    "shinhan": ["shinhan.com", "shinhancard.com", "shinhaninvest.com"],
+    "shinhan": ["shinhan.com", "shinhancard.com", "shinhaninvest.com", "shinhanlife.co.kr"],
     "wooribank": ["wooribank.com", "wooricard.com"],
     "woori": ["wooribank.com", "wooricard.com", "woorifg.com"],
     "hanabank": ["hanabank.com", "hanacard.co.kr"],
@@ -68,7 +68,20 @@ DEFAULT_BRANDS: dict[str, list[str]] = {
     "minwon": ["minwon.go.kr", "gov.kr"],
     "customs": ["customs.go.kr"],
     "unipass": ["customs.go.kr"],
+    "nts": ["nts.go.kr", "hometax.go.kr"],
+    "mois": ["mois.go.kr"],
+    "gov24": ["gov.kr"],
+    "koroad": ["koroad.or.kr"],
+    "kepco": ["kepco.co.kr"],
+    "upbit": ["upbit.com"],
+    "bithumb": ["bithumb.com"],
+    "samsungfire": ["samsungfire.com"],
 }
+
+# Second-level Korean domains need a verified Korean registrant (KRNIC), so a brand's own
+# family (shinhanlife.co.kr, kbinsure.co.kr) is far likelier there than a phishing copy; a hyphen
+# or a brand hidden in a subdomain still counts as a look-alike.
+_KR_VERIFIED_SUFFIXES = frozenset({"co.kr", "or.kr", "go.kr", "ac.kr", "re.kr"})
 
 DEFAULT_SUSPICIOUS_TLDS = [
     "xyz",
@@ -176,9 +189,16 @@ class UrlCheck(Check[UrlOptions]):
         self._brands = {token.lower(): frozenset(ds) for token, ds in options.brands.items()}
         self._lookalike = lru_cache(maxsize=16384)(self._brand_lookalike)
 
-    def _brand_lookalike(self, host: str, registered: str) -> str | None:
+    def _brand_lookalike(self, host: str, registered: str, suffix: str) -> str | None:
         """The brand a host imitates, or None. Cached: the same domains recur in campaigns."""
         if registered in self._official:
+            return None
+        label = registered.split(".", 1)[0]
+        if (
+            suffix in _KR_VERIFIED_SUFFIXES
+            and "-" not in label
+            and any(label.startswith(token) for token in self._brands if len(token) >= 4)
+        ):
             return None
         labels = host.translate(_FOLD).replace("_", "-").split(".")
         pieces = {p for label in labels for p in label.split("-") if p}
@@ -217,6 +237,6 @@ class UrlCheck(Check[UrlOptions]):
             yield Hit("URL_SUSPICIOUS_TLD", evidence)
         if url.is_idn:
             yield Hit("URL_IDN", f"{url.host_unicode} ({url.host})")
-        brand = self._lookalike(url.host, url.registered_domain)
+        brand = self._lookalike(url.host, url.registered_domain, url.suffix)
         if brand is not None:
             yield Hit("URL_BRAND_LOOKALIKE", f"{url.host} imitates {brand}")
