@@ -232,3 +232,9 @@ def test_output_shape(text: str) -> None:
     assert not re.search("[A-Z]", out)  # case-folded
     # only normal compatibility jamo may remain, never conjoining jamo
     assert not any("\u1100" <= ch <= "\u11ff" for ch in out if unicodedata.name(ch, ""))
+
+
+def test_archaic_jamo_are_dropped_like_fillers() -> None:
+    # Found by hypothesis: U+1130 has no compatibility jamo and no modern syllable.
+    assert normalize("ᄰ").text == ""
+    assert normalize("대ᄰ출").compact == "대출"

@@ -343,6 +343,9 @@ def _normalize(text: str) -> str:
                 s = _fold(unmixed)  # jamo are still shielded here
         if protected or _CONJOINING_RE.search(s):
             s = s.translate(_UNPROTECT)
+            # Archaic jamo (ᄰ, ᅀ…) have no compatibility form and no modern syllable: in an SMS
+            # they are only ever filler between letters, so they go like zero-width characters.
+            s = _CONJOINING_RE.sub("", s)
         if _MARKS_RE.search(s):
             s = _HANGUL_MARKS_RE.sub("", s)
         if _KOREAN_TRIGGER_RE.search(s):
