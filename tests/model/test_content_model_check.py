@@ -1,0 +1,121 @@
+"""CONTENT_MODEL_* symbols from the shipped model, through the real pipeline."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import DAYTIME, Judge
+from spamgate.checks.content_model import ContentModelOptions
+from spamgate.config import load_policy
+from spamgate.domain.verdict import Action
+from spamgate.model.scoring import ContentModel, default_model_path
+from spamgate.pipeline import MessageFields, Pipeline
+from spamgate.text import normalize
+
+HANDWRITTEN = Path(__file__).parent / "data" / "kor_handwritten_eval.csv"
+
+
+def _rows() -> list[tuple[str, str]]:
+    with HANDWRITTEN.open(encoding="utf-8", newline="") as fh:
+        return [(row["label"], row["text"]) for row in csv.DictReader(fh)]
+
+
+def _model_symbols(names: list[str]) -> list[str]:
+    return [n for n in names if n.startswith("CONTENT_MODEL_")]
+
+
+def test_shipped_model_loads_fast() -> None:
+    start = time.perf_counter()
+    model = ContentModel.load(default_model_path())
+    assert time.perf_counter() - start < 1.0
+    assert model.meta.training_data and model.meta.metrics
+
+
+def test_fires_on_obvious_spam_with_ngram_evidence(judge: Judge) -> None:
+    text = (
+        "[CJ대한통운] 고객님 택배가 주소 불명으로 반송 예정입니다. 주소 수정 http://cj-logis.xyz/a1"
+    )
+    verdict = judge(text)
+    fired = _model_symbols(verdict.symbol_names())
+    assert fired == ["CONTENT_MODEL_HIGH"]
+    evidence = next(s.evidence for s in verdict.symbols if s.name == fired[0])
+    assert evidence is not None and evidence.startswith("smishing p=1.00: ")
+    named = evidence.split(": ", 1)[1].rstrip("…").split(", ")
+    compact = normalize(text).compact
+    assert len(named) >= 3
+    assert all(n.replace(" ", "") in compact for n in named[:-1])
+    assert verdict.spam_probability is not None and verdict.spam_probability > 0.98
+    assert verdict.model is not None and verdict.model.startswith("sms-ko-en-")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Web발신] 인증번호 [583920]를 입력해 주세요.",
+        "내일 점심 같이 먹을래? 회사 앞 국수집 어때",
+        "Can you pick up some milk on the way back?",
+        "[서울아산병원] 12월 3일 오전 10시 내과 진료 예약되어 있습니다.",
+    ],
+)
+def test_does_not_fire_on_ham(judge: Judge, text: str) -> None:
+    verdict = judge(text)
+    assert _model_symbols(verdict.symbol_names()) == []
+    assert verdict.action == Action.DELIVER
+    assert verdict.spam_probability is not None and verdict.spam_probability < 0.5
+
+
+def test_handwritten_korean_smishing_is_flagged_and_ham_is_not(judge: Judge) -> None:
+    flagged = {"smishing": 0, "ham": 0}
+    total = {"smishing": 0, "ham": 0}
+    for label, text in _rows():
+        total[label] += 1
+        if _model_symbols(judge(text).symbol_names()):
+            flagged[label] += 1
+    assert flagged["ham"] == 0
+    assert flagged["smishing"] >= total["smishing"] - 1
+
+
+def test_no_model_no_symbols() -> None:
+    pipeline = Pipeline(load_policy(), clock=lambda: DAYTIME, model=None, url_model=None)
+    verdict = pipeline.judge_fields(MessageFields("첫충 30% 카지노 가입머니 지급 바로가기"))
+    assert _model_symbols(verdict.symbol_names()) == []
+    assert verdict.spam_probability is None and verdict.model is None
+
+
+def test_judge_many_scores_the_batch_in_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    pipeline = Pipeline(load_policy(), clock=lambda: DAYTIME, url_model=None)
+    model = pipeline.content_model
+    assert model is not None
+    calls: list[int] = []
+    original = model.score_normalized
+
+    def spy(texts: list[str], **kwargs: float) -> object:
+        calls.append(len(texts))
+        return original(texts, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "score_normalized", spy)
+    batch = [MessageFields(f"메시지 {i}") for i in range(7)] + [MessageFields("")]
+    verdicts = pipeline.judge_many(batch)
+    assert calls == [7]
+    assert [v.action for v in verdicts][-1] == Action.ERROR
+    assert all(v.spam_probability is not None for v in verdicts[:7])
+    single = pipeline.judge_fields(MessageFields("메시지 3"))
+    assert calls == [7, 1]
+    assert single.spam_probability == verdicts[3].spam_probability
+
+
+def test_policy_can_disable_the_model() -> None:
+    policy = load_policy()
+    policy.checks["content_model"] = {**policy.checks["content_model"], "enabled": False}
+    pipeline = Pipeline(policy, url_model=None)
+    assert pipeline.content_model is None
+
+
+def test_band_thresholds_must_be_ordered() -> None:
+    with pytest.raises(ValidationError, match="low <= medium <= high"):
+        ContentModelOptions(high=0.5, medium=0.9, low=0.2)
