@@ -6,7 +6,7 @@ import importlib
 
 import spamgate.smpp
 
-MODULES = ["encoding", "errors", "pdu", "receipt", "udh"]
+MODULES = ["encoding", "errors", "pdu", "receipt", "session", "udh", "vendor"]
 
 
 def test_package_all_is_the_union_of_module_alls() -> None:

@@ -3,7 +3,10 @@
 ``pdu`` turns bytes into frozen PDU objects and back (``decode``, ``encode``, ``PduReader``);
 ``encoding`` maps data_coding values to text and splits long texts; ``udh`` reads concatenation
 info from a UDH or SAR TLVs; ``receipt`` reads and writes delivery-receipt texts. Errors are in
-``errors`` (``SmppError`` → ``PduError``, ``EncodingError``, ``ReceiptError``).
+``errors`` (``SmppError`` → ``PduError``, ``EncodingError``, ``ReceiptError``, ``SessionError``).
+``session`` is the SMSC side of a session as a pure state machine (``SmscSession``), ``vendor`` our
+vendor-range statuses and TLV tags. The asyncio server and its parts (``server``, ``auth``,
+``forward``, ``mapping``, ``metrics``, ``spool``) are imported from their modules.
 """
 
 from spamgate.smpp.encoding import (
@@ -20,7 +23,7 @@ from spamgate.smpp.encoding import (
     split_text,
     split_user_data,
 )
-from spamgate.smpp.errors import EncodingError, PduError, ReceiptError, SmppError
+from spamgate.smpp.errors import EncodingError, PduError, ReceiptError, SessionError, SmppError
 from spamgate.smpp.pdu import (
     ESM_CLASS_DELIVERY_RECEIPT,
     ESM_CLASS_UDHI,
@@ -71,6 +74,25 @@ from spamgate.smpp.pdu import (
     error_response,
 )
 from spamgate.smpp.receipt import STAT_BY_STATE, Receipt, format_receipt, parse_receipt
+from spamgate.smpp.session import (
+    ALLOWED,
+    MAX_SEQUENCE,
+    BindKind,
+    BindRequested,
+    BindState,
+    Closed,
+    Event,
+    MessagePdu,
+    PartsExpired,
+    ProtocolError,
+    RequestFailed,
+    RequestReceived,
+    ResponseReceived,
+    SessionConfig,
+    SmscSession,
+    SubmitReceived,
+    Throttled,
+)
 from spamgate.smpp.udh import (
     IEI_CONCAT_8,
     IEI_CONCAT_16,
@@ -84,8 +106,10 @@ from spamgate.smpp.udh import (
     sar_info,
     split_udh,
 )
+from spamgate.smpp.vendor import VendorStatus, VendorTag
 
 __all__ = [
+    "ALLOWED",
     "ESM_CLASS_DELIVERY_RECEIPT",
     "ESM_CLASS_UDHI",
     "HEADER_SIZE",
@@ -93,16 +117,21 @@ __all__ = [
     "IEI_CONCAT_16",
     "INTERFACE_VERSION_34",
     "MAX_PDU_SIZE",
+    "MAX_SEQUENCE",
     "MAX_SHORT_MESSAGE",
     "MAX_SINGLE_OCTETS",
     "NEED_DATA",
     "STAT_BY_STATE",
     "AlertNotification",
     "Alphabet",
+    "BindKind",
     "BindPdu",
+    "BindRequested",
     "BindRespPdu",
+    "BindState",
     "CancelSm",
     "CancelSmResp",
+    "Closed",
     "CommandId",
     "CommandStatus",
     "ConcatInfo",
@@ -115,35 +144,49 @@ __all__ = [
     "EncodingError",
     "EnquireLink",
     "EnquireLinkResp",
+    "Event",
     "GenericNack",
     "HeaderOnlyPdu",
     "InformationElement",
     "MessageIdResp",
+    "MessagePdu",
     "MessageState",
     "NeedData",
     "Outbind",
+    "PartsExpired",
     "Pdu",
     "PduError",
     "PduReader",
+    "ProtocolError",
     "QuerySm",
     "QuerySmResp",
     "Receipt",
     "ReceiptError",
     "ReplaceSm",
     "ReplaceSmResp",
+    "RequestFailed",
+    "RequestReceived",
+    "ResponseReceived",
+    "SessionConfig",
+    "SessionError",
     "ShortMessagePdu",
     "SmeAddress",
     "SmppError",
+    "SmscSession",
     "SubmitMulti",
     "SubmitMultiResp",
+    "SubmitReceived",
     "SubmitSm",
     "SubmitSmResp",
     "Tag",
+    "Throttled",
     "Tlv",
     "Unbind",
     "UnbindResp",
     "UnsuccessSme",
     "UserDataHeader",
+    "VendorStatus",
+    "VendorTag",
     "alphabet_of",
     "choose_coding",
     "chunk_user_data",

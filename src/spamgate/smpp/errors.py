@@ -3,7 +3,8 @@
     SmppError                 base of everything below (re-parented under SpamgateError later)
     ├── PduError              bytes from a peer (or fields given to a PDU constructor) break SMPP
     ├── EncodingError         text cannot be decoded/encoded in the message's data_coding
-    └── ReceiptError          a delivery-receipt text cannot be parsed
+    ├── ReceiptError          a delivery-receipt text cannot be parsed
+    └── SessionError          local misuse of a session (answering twice, sending while unbound)
 
 ``PduError`` and ``EncodingError`` carry ``command_status``: the SMPP status to answer with. A
 ``PduError`` also says whether the byte stream can still be read (``fatal``): when the frame
@@ -14,7 +15,7 @@ message body: texts are personal data.
 
 from __future__ import annotations
 
-__all__ = ["EncodingError", "PduError", "ReceiptError", "SmppError"]
+__all__ = ["EncodingError", "PduError", "ReceiptError", "SessionError", "SmppError"]
 
 
 class SmppError(Exception):
@@ -74,3 +75,12 @@ class EncodingError(SmppError):
 
 class ReceiptError(SmppError):
     """A delivery-receipt text does not follow the de-facto ``id:… stat:…`` format."""
+
+
+class SessionError(SmppError):
+    """The caller misused a session: a bug on our side, never the peer's doing.
+
+    Raised by ``SmscSession`` for e.g. answering a request twice, accepting a bind that was not
+    requested, or sending a deliver_sm on a bind that cannot receive one or whose window is full.
+    Whatever a peer sends never raises it.
+    """

@@ -1,0 +1,710 @@
+"""The SMPP server: a thin asyncio shell around ``SmscSession`` (aioquic style).
+
+Each connection feeds received bytes to its session, handles the events, writes what the session
+wants sent and arms one loop timer at ``session.get_timer()``. Everything SMPP is decided in the
+session; everything policy is decided here, in event handlers:
+
+* binds go to the ``Authenticator`` (a task per bind; the session waits in BINDING);
+* whole messages are judged by the ``Pipeline`` in batches (``_Judge``: whatever queued up while
+  the previous batch ran, at most ``judge_batch``; inline on the loop, or in one worker thread with
+  ``judge_in_thread``), mapped to a status by ``mapping.status_for`` and, when accepted, handed to
+  the ``Forwarder`` *before* the submit_sm_resp is written (see ``forward``);
+* query_sm / cancel_sm / replace_sm are refused (ESME_RQUERYFAIL / RCANCELFAIL / RREPLACEFAIL):
+  the gateway keeps no message after forwarding it;
+* ``deliver()`` sends a deliver_sm (e.g. a receipt) to a receiver bind of a system_id.
+
+A submit_multi is judged once, with its first SME destination; all destinations share the answer.
+
+Robustness: nothing a peer sends can raise out of a callback (the session never raises on input,
+and handler bugs are caught and logged per connection); a peer that stops reading has its reading
+paused until its socket drains; each bind has its own window. Logging goes through one adapter per
+connection (peer and system_id on every line); message texts never reach a log line, only a short
+hash (``msg=…``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import itertools
+import logging
+import multiprocessing
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from spamgate.config import SmppConfig
+from spamgate.domain.verdict import Action, Verdict
+from spamgate.errors import InputError
+from spamgate.pipeline import MessageFields, Pipeline
+from spamgate.smpp.auth import Authenticator, BindDecision
+from spamgate.smpp.forward import Forwarder, ForwardError, ForwardItem
+from spamgate.smpp.mapping import input_error_status, status_for, verdict_tlvs
+from spamgate.smpp.metrics import SmppMetrics
+from spamgate.smpp.pdu import (
+    CancelSmResp,
+    CommandId,
+    CommandStatus,
+    DataSm,
+    DeliverSm,
+    Pdu,
+    QuerySmResp,
+    ReplaceSmResp,
+)
+from spamgate.smpp.session import (
+    BindRequested,
+    BindState,
+    Closed,
+    Event,
+    PartsExpired,
+    ProtocolError,
+    RequestFailed,
+    RequestReceived,
+    ResponseReceived,
+    SessionConfig,
+    SmscSession,
+    SubmitReceived,
+    Throttled,
+)
+
+__all__ = ["ServerConfig", "SmppServer", "message_fingerprint"]
+
+log = logging.getLogger(__name__)
+_S = CommandStatus
+_LOGGED_PROTOCOL_ERRORS: Final = 20  # per connection; later ones are only counted
+_DEFAULT_LABELS: Final = {"label": "[스팸의심]", "spambox": "", "overseas_inbox": "[국제발신]"}
+_REFUSALS: Final[dict[int, Callable[[], Pdu]]] = {
+    CommandId.QUERY_SM: lambda: QuerySmResp(command_status=_S.ESME_RQUERYFAIL),
+    CommandId.CANCEL_SM: lambda: CancelSmResp(command_status=_S.ESME_RCANCELFAIL),
+    CommandId.REPLACE_SM: lambda: ReplaceSmResp(command_status=_S.ESME_RREPLACEFAIL),
+}
+
+
+def message_fingerprint(text: str) -> str:
+    """What logs may say about a text: a 12-hex-digit hash and its length, never the words."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=6).hexdigest()
+    return f"{digest}/{len(text)}c"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig:
+    """How the server runs its sessions and judges (see ``from_smpp_config`` for the TOML)."""
+
+    session: SessionConfig = field(default_factory=SessionConfig)
+    judge_batch: int = 64
+    judge_in_thread: bool = False
+    judge_workers: int = 0  # > 0: judge in that many worker processes (spawned, own pipeline)
+    worker_policy: Path | None = None  # the policy file the worker processes load
+    labels: Mapping[str, str] = field(default_factory=lambda: dict(_DEFAULT_LABELS))
+    node_id: str | None = None  # message_id prefix; random per start when None
+
+    @classmethod
+    def from_smpp_config(cls, smpp: SmppConfig, **overrides: Any) -> ServerConfig:
+        session = SessionConfig(
+            window=smpp.window,
+            bind_timeout=smpp.bind_timeout,
+            enquire_link_interval=smpp.enquire_link_interval,
+            response_timeout=smpp.response_timeout,
+            idle_timeout=smpp.idle_timeout,
+            reassembly_timeout=smpp.reassembly_timeout,
+            max_pdu_size=smpp.max_pdu_size,
+            system_id=smpp.system_id,
+        )
+        values: dict[str, Any] = {
+            "session": session,
+            "judge_batch": smpp.judge_batch,
+            "judge_workers": smpp.judge_workers,
+            "labels": dict(smpp.labels),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+class _SessionLog(logging.LoggerAdapter[logging.Logger]):
+    """Puts ``[peer system_id]`` in front of every line of one connection."""
+
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, Any]:
+        extra = self.extra or {}
+        return f"[{extra.get('peer')} {extra.get('system_id') or '-'}] {msg}", kwargs
+
+
+@dataclass(slots=True)
+class _Job:
+    conn: _Connection
+    event: SubmitReceived
+    fields: MessageFields
+    received: float
+
+
+_Result = Verdict | InputError
+
+
+_worker_pipeline: Pipeline | None = None
+
+
+def _worker_init(policy: Path | None) -> None:
+    """In a judge worker process: load the pipeline once and warm it up."""
+    global _worker_pipeline
+    _worker_pipeline = Pipeline.from_config(policy)
+    _judge_fields(_worker_pipeline, [MessageFields("warm-up", recipient="01098765432")])
+
+
+def _judge_in_worker(batch: list[MessageFields]) -> list[Verdict | InputError]:
+    assert _worker_pipeline is not None, "worker not initialised"
+    return _judge_fields(_worker_pipeline, batch)
+
+
+def _judge_fields(pipeline: Pipeline, batch: Sequence[MessageFields]) -> list[Verdict | InputError]:
+    """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
+    results: list[Verdict | InputError | None] = [None] * len(batch)
+    messages = []
+    slots = []
+    for i, fields in enumerate(batch):
+        try:
+            messages.append(pipeline.parse(fields))
+            slots.append(i)
+        except InputError as exc:
+            results[i] = exc
+    if messages:
+        for slot, verdict in zip(slots, pipeline.judge_batch(messages), strict=True):
+            results[slot] = verdict
+    return [r for r in results if r is not None]
+
+
+class _Judge:
+    """Batches messages from every connection into ``Pipeline`` calls.
+
+    Inline (default): one batch at a time on the loop. ``judge_in_thread``: one worker thread.
+    ``judge_workers`` N: N spawned processes, each with its own pipeline (loaded from
+    ``worker_policy``), up to N batches at once, so judging uses other cores than the loop's.
+    """
+
+    def __init__(self, server: SmppServer) -> None:
+        self._server = server
+        self._queue: deque[_Job] = deque()
+        self._wakeup = asyncio.Event()
+        config = server.config
+        self._in_process = config.judge_workers > 0
+        self._executor: Executor | None = None
+        if self._in_process:
+            self._executor = ProcessPoolExecutor(
+                config.judge_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(config.worker_policy,),
+            )
+        elif config.judge_in_thread:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="spamgate-judge")
+        self._consumers = max(1, config.judge_workers)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._run(), name=f"smpp-judge-{i}") for i in range(self._consumers)
+        ]
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def put(self, job: _Job) -> None:
+        self._queue.append(job)
+        self._wakeup.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        server = self._server
+        limit = server.config.judge_batch
+        queue = self._queue
+        while True:
+            if not queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            batch = [queue.popleft() for _ in range(min(limit, len(queue)))]
+            fields = [job.fields for job in batch]
+            try:
+                if self._in_process:
+                    results = await loop.run_in_executor(self._executor, _judge_in_worker, fields)
+                elif self._executor is not None:
+                    results = await loop.run_in_executor(self._executor, server.judge_batch, fields)
+                else:
+                    results = server.judge_batch(fields)
+                await server._finish(batch, results)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("judging a batch of %d failed; answering ESME_RSYSERR", len(batch))
+                server._fail_batch(batch, _S.ESME_RSYSERR)
+            if self._executor is None:
+                await asyncio.sleep(0)  # let the loop read sockets between inline batches
+
+
+class _Connection(asyncio.Protocol):
+    """One TCP connection: session in, events out, bytes back."""
+
+    def __init__(self, server: SmppServer) -> None:
+        self.server = server
+        self.loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.session = SmscSession(self.loop.time(), server.config.session)
+        self.decision: BindDecision | None = None
+        self.peer = "?"
+        self.log = _SessionLog(log, {"peer": "?", "system_id": None})
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when = 0.0
+        self._deliveries: dict[int, asyncio.Future[ResponseReceived]] = {}
+        self._protocol_errors = 0
+        self._bound_kind: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- asyncio callbacks --------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        self.log.extra = {"peer": self.peer, "system_id": None}
+        self.server._connections.add(self)
+        self.server.metrics.connections.inc()
+        self.log.debug("connected")
+        self._arm_timer()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            now = self.loop.time()
+            events = self.session.receive_data(data, now)
+            if events:
+                self._handle(events, now)
+            self._flush()
+            self._arm_timer()
+        except Exception:  # a bug of ours must cost this link, never the process
+            self.log.exception("internal error; closing this connection")
+            self._abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        try:
+            self._handle(self.session.connection_lost(), self.loop.time())
+        except Exception:
+            self.log.exception("internal error while closing")
+        for future in self._deliveries.values():
+            if not future.done():
+                future.set_exception(ConnectionError("SMPP connection lost"))
+        self._deliveries.clear()
+        if self._bound_kind is not None:
+            self.server.metrics.active_binds.labels(self._bound_kind).dec()
+            self._bound_kind = None
+        self.server._connections.discard(self)
+        self.server.metrics.connections.dec()
+        self.log.info("disconnected (%s)", self.session.close_reason or exc or "closed")
+
+    def pause_writing(self) -> None:
+        # The peer is not reading its answers: stop reading its requests until it does.
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        if data and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def _flush(self) -> None:
+        self.write(self.session.data_to_send())
+        if self.session.closed and self.transport is not None and not self.transport.is_closing():
+            self.transport.close()  # after the buffered answers are written
+
+    def _abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _arm_timer(self) -> None:
+        when = self.session.get_timer()
+        if when is None:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            return
+        if self._timer is not None:
+            if self._timer_when <= when:
+                return  # the armed timer fires first; it re-arms for later deadlines
+            self._timer.cancel()
+        self._timer_when = when
+        self._timer = self.loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        try:
+            now = max(self.loop.time(), self._timer_when)
+            events = self.session.handle_timer(now)
+            if events:
+                self._handle(events, now)
+            self._flush()
+            self._arm_timer()
+        except Exception:
+            self.log.exception("internal error in a timer; closing this connection")
+            self._abort()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _handle(self, events: list[Event], now: float) -> None:
+        for event in events:
+            kind = type(event)
+            if kind is SubmitReceived:
+                assert isinstance(event, SubmitReceived)
+                self._on_submit(event, now)
+            elif kind is BindRequested:
+                assert isinstance(event, BindRequested)
+                task = self.loop.create_task(self._authenticate(event))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            elif kind is RequestReceived:
+                assert isinstance(event, RequestReceived)
+                refusal = _REFUSALS[event.pdu.command_id]()
+                self.write(self.session.answer(event, refusal))
+                self._count_refused(f"{event.pdu.command_id.name.lower()}_unsupported")
+            elif kind is ResponseReceived or kind is RequestFailed:
+                assert isinstance(event, ResponseReceived | RequestFailed)
+                self._on_delivery_outcome(event)
+            elif kind is ProtocolError:
+                assert isinstance(event, ProtocolError)
+                self._on_protocol_error(event)
+            elif kind is Throttled:
+                self._count_refused("window_full")
+            elif kind is PartsExpired:
+                assert isinstance(event, PartsExpired)
+                self.log.info(
+                    "long message dropped: %d of %d parts (%s)",
+                    len(event.pdus),
+                    event.total,
+                    event.reason,
+                )
+                self._count_refused("parts_expired")
+            elif kind is Closed:
+                assert isinstance(event, Closed)
+                self.log.info("session closed: %s", event.reason)
+
+    def _count_refused(self, reason: str) -> None:
+        system_id = self.session.system_id if self.decision is not None else None
+        self.server.metrics.refused.labels(system_id or "-", reason).inc()
+
+    def _on_protocol_error(self, event: ProtocolError) -> None:
+        self._protocol_errors += 1
+        self._count_refused("fatal" if event.fatal else f"status_0x{event.status:04x}")
+        if self._protocol_errors <= _LOGGED_PROTOCOL_ERRORS or event.fatal:
+            self.log.warning(
+                "protocol error, answered 0x%08X: %s (seq %s)%s",
+                event.status,
+                event.reason,
+                event.sequence_number,
+                " - closing" if event.fatal else "",
+            )
+
+    async def _authenticate(self, event: BindRequested) -> None:
+        server = self.server
+        try:
+            decision = await server.authenticator.authenticate(
+                event.system_id, event.password, event.kind, self.peer
+            )
+        except Exception:
+            self.log.exception("authenticator failed; refusing the bind")
+            decision = BindDecision.refuse(_S.ESME_RSYSERR, "authenticator error")
+        if self.session.state is not BindState.BINDING:
+            return  # closed (or timed out) while we were checking
+        if decision.accepted:
+            data = self.session.accept_bind(event, self.loop.time(), window=decision.window)
+            self.decision = decision
+            self.log.extra = {"peer": self.peer, "system_id": event.system_id}
+            self._bound_kind = event.kind.value
+            server.metrics.active_binds.labels(event.kind.value).inc()
+            server.metrics.binds.labels(event.system_id, event.kind.value, "ok").inc()
+            self.log.info("bound as %s (account %s)", event.kind.value, decision.account)
+        else:
+            data = self.session.reject_bind(event, decision.status)
+            server.metrics.binds.labels("-", event.kind.value, "refused").inc()
+            self.log.warning(
+                "bind as %r refused with 0x%08X: %s",
+                event.system_id,
+                decision.status,
+                decision.reason,
+            )
+        self.write(data)
+        self._flush()
+        self._arm_timer()
+
+    def _on_submit(self, event: SubmitReceived, now: float) -> None:
+        decision = self.decision
+        assert decision is not None, "the session accepts messages only once bound"
+        text = event.text
+        if not text or len(text) > self.server.max_text_chars:
+            self.server._answer(self, event, _S.ESME_RINVMSGLEN, Action.ERROR, now)
+            return
+        recipients = event.recipients
+        fields = MessageFields(
+            text,
+            sender=event.sender or None,
+            recipient=recipients[0] if recipients else None,
+            route=decision.route,
+            account=decision.account,
+        )
+        self.server._judge.put(_Job(self, event, fields, now))
+        self.server.metrics.judge_queue.set(len(self.server._judge))
+
+    def _on_delivery_outcome(self, event: ResponseReceived | RequestFailed) -> None:
+        seq = event.request.sequence_number
+        future = self._deliveries.pop(seq, None)
+        if future is None or future.done():
+            return
+        if isinstance(event, ResponseReceived):
+            future.set_result(event)
+        else:
+            future.set_exception(TimeoutError(f"deliver_sm {seq}: {event.reason}"))
+
+    def deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[ResponseReceived]:
+        seq, data = self.session.send_deliver_sm(pdu, self.loop.time())
+        future: asyncio.Future[ResponseReceived] = self.loop.create_future()
+        self._deliveries[seq] = future
+        self.write(data)
+        self._arm_timer()
+        return future
+
+
+class SmppServer:
+    """The gateway's SMPP listener. ``await start(host, port)``, later ``await close()``."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        authenticator: Authenticator,
+        forwarder: Forwarder,
+        *,
+        config: ServerConfig | None = None,
+        metrics: SmppMetrics | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.pipeline = pipeline
+        self.authenticator = authenticator
+        self.forwarder = forwarder
+        self.config = config or ServerConfig()
+        self.metrics = metrics or SmppMetrics()
+        self.max_text_chars = pipeline.policy.limits.max_text_chars
+        self._wall_clock = wall_clock
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+        self._forwarding: set[asyncio.Task[None]] = set()
+        self._judge = _Judge(self)
+        prefix = self.config.node_id or secrets.token_hex(4)
+        self._ids = (f"{prefix}{n:010x}" for n in itertools.count(1))
+        self._status_children: dict[tuple[str, str, int], Any] = {}
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 2775) -> None:
+        """Listen on ``host:port`` (port 0 picks a free one; see ``port``)."""
+        loop = asyncio.get_running_loop()
+        self._judge.start()
+        self._server = await loop.create_server(lambda: _Connection(self), host, port)
+        log.info("SMPP listening on %s:%d", host, self.port)
+
+    @property
+    def port(self) -> int:
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the server is not listening")
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    @property
+    def bound_system_ids(self) -> list[str]:
+        return sorted(
+            c.session.system_id
+            for c in self._connections
+            if c.decision is not None and c.session.system_id is not None
+        )
+
+    async def close(self, timeout: float = 5.0) -> None:
+        """Stop listening, unbind every bound session, wait up to ``timeout`` s, then cut."""
+        if self._server is not None:
+            self._server.close()
+        loop = asyncio.get_running_loop()
+        for conn in list(self._connections):
+            state = conn.session.state
+            if state in (BindState.BOUND_TX, BindState.BOUND_RX, BindState.BOUND_TRX):
+                conn.write(conn.session.unbind(loop.time()))
+                conn._arm_timer()
+            elif conn.transport is not None:
+                conn.transport.close()
+        deadline = loop.time() + timeout
+        if self._forwarding:
+            await asyncio.wait(set(self._forwarding), timeout=timeout)
+        while self._connections and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for conn in list(self._connections):
+            conn._abort()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        await self._judge.stop()
+
+    def drop_binds(self, system_id: str) -> int:
+        """Unbind every session of ``system_id`` (e.g. it was suspended); returns how many."""
+        now = asyncio.get_running_loop().time()
+        count = 0
+        for conn in list(self._connections):
+            if conn.session.system_id == system_id and conn.session.state in (
+                BindState.BOUND_TX,
+                BindState.BOUND_RX,
+                BindState.BOUND_TRX,
+            ):
+                conn.write(conn.session.unbind(now))
+                conn._arm_timer()
+                count += 1
+        return count
+
+    def deliver(self, system_id: str, pdu: DeliverSm | DataSm) -> asyncio.Future[ResponseReceived]:
+        """Send ``pdu`` to a receiver (or transceiver) bind of ``system_id`` with window room.
+
+        The future resolves with the peer's answer, or fails (``TimeoutError``,
+        ``ConnectionError``). Raises ``LookupError`` when no such bind can take it now.
+        """
+        for conn in self._connections:
+            if conn.session.system_id == system_id and conn.session.can_deliver:
+                return conn.deliver(pdu)
+        raise LookupError(f"no receiver bind of {system_id!r} can take a deliver_sm now")
+
+    # -- judging ------------------------------------------------------------------------------
+
+    def judge_batch(self, batch: Sequence[MessageFields]) -> list[_Result]:
+        """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
+        return _judge_fields(self.pipeline, batch)
+
+    async def _finish(self, batch: Sequence[_Job], results: Sequence[_Result]) -> None:
+        """Answer a judged batch: forward the accepted ones first, then write every answer."""
+        now = asyncio.get_running_loop().time()
+        accepted: list[tuple[_Job, Verdict, list[str]]] = []
+        items: list[ForwardItem] = []
+        wall = self._wall_clock()
+        labels = self.config.labels
+        for job, result in zip(batch, results, strict=True):
+            if isinstance(result, InputError):
+                status = input_error_status(result.field)
+                self._answer(job.conn, job.event, status, Action.ERROR, now, job.received)
+                continue
+            status = status_for(result)
+            if status or job.conn.session.closed:
+                # Refused, or the peer left before its answer: it will resend, so don't forward.
+                self._answer(job.conn, job.event, status, result.action, now, job.received)
+                continue
+            ids = [next(self._ids) for _ in job.event.pdus]
+            decision = job.conn.decision
+            assert decision is not None
+            items.append(
+                ForwardItem(
+                    message_id=ids[0],
+                    part_ids=tuple(ids),
+                    system_id=job.conn.session.system_id or "",
+                    account=decision.account or "",
+                    pdus=job.event.pdus,
+                    text=job.event.text,
+                    data_coding=job.event.data_coding,
+                    verdict=result,
+                    label=labels.get(result.action.value, ""),
+                    tlvs=verdict_tlvs(result, ids[0]),
+                    received_at=wall,
+                )
+            )
+            accepted.append((job, result, ids))
+        if items:
+            # Forwarding (e.g. the spool's fsync) runs while the next batch is judged, so
+            # concurrent batches share one group commit.
+            task = asyncio.get_running_loop().create_task(self._forward(accepted, items))
+            self._forwarding.add(task)
+            task.add_done_callback(self._forwarding.discard)
+        touched = {job.conn for job in batch}
+        for conn in touched:
+            conn._flush()
+        self.metrics.judge_queue.set(len(self._judge))
+        self.metrics.batch_size.observe(len(batch))
+
+    async def _forward(
+        self, accepted: Sequence[tuple[_Job, Verdict, list[str]]], items: Sequence[ForwardItem]
+    ) -> None:
+        """Hand ``items`` to the forwarder, then acknowledge them (or answer its refusal)."""
+        status: int = _S.ESME_ROK
+        try:
+            await self.forwarder.forward(items)
+        except ForwardError as exc:
+            log.warning("forwarder refused %d message(s): %s", len(items), exc)
+            status = exc.command_status
+        except Exception:
+            log.exception("forwarder failed on %d message(s)", len(items))
+            status = _S.ESME_RSYSERR
+        now = asyncio.get_running_loop().time()
+        for job, verdict, ids in accepted:
+            try:
+                self._answer(job.conn, job.event, status, verdict.action, now, job.received, ids)
+            except Exception:
+                job.conn.log.exception("cannot answer a forwarded message")
+        for conn in {job.conn for job, _, _ in accepted}:
+            conn._flush()
+
+    def _answer(
+        self,
+        conn: _Connection,
+        event: SubmitReceived,
+        status: int,
+        action: Action,
+        now: float,
+        received: float | None = None,
+        ids: Sequence[str] = (),
+    ) -> None:
+        conn.write(conn.session.respond(event, status, message_ids=ids))
+        system_id = conn.session.system_id or "-"
+        key = (system_id, action.value, status)
+        child = self._status_children.get(key)
+        if child is None:
+            child = self.metrics.messages.labels(system_id, action.value, f"0x{status:08x}")
+            self._status_children[key] = child
+        child.inc()
+        self.metrics.latency.observe(now - (received if received is not None else now))
+        if log.isEnabledFor(logging.DEBUG):
+            conn.log.debug(
+                "seq %d: %s -> 0x%08X (msg=%s)",
+                event.pdu.sequence_number,
+                action.value,
+                status,
+                message_fingerprint(event.text),
+            )
+
+    def _fail_batch(self, batch: Sequence[_Job], status: int) -> None:
+        now = asyncio.get_running_loop().time()
+        for job in batch:
+            try:
+                self._answer(job.conn, job.event, status, Action.ERROR, now, job.received)
+                job.conn._flush()
+            except Exception:  # already answered: nothing more to do for it
+                log.debug("job already answered", exc_info=True)
