@@ -1,7 +1,18 @@
 """The registry: operators, accounts, sender numbers and the status of every number.
 
-So far it holds the invalid-number registry (:mod:`spamgate.registry.number_status`): the
-allocation status of Korean numbers, a 2-bit array over the 010 range plus a map for the rest.
+* :mod:`~spamgate.registry.service` — :class:`Registry`, every operation with roles, tenancy
+  and the audit log (the API, the CLI and the gateway all use it);
+* :mod:`~spamgate.registry.models` (tables), :mod:`~spamgate.registry.repository` (tenancy-scoped
+  queries), :mod:`~spamgate.registry.certification` (the lifecycle table),
+  :mod:`~spamgate.registry.auth` (tokens, argon2), :mod:`~spamgate.registry.audit` (the
+  hash chain), :mod:`~spamgate.registry.persend` (per-send proofs),
+  :mod:`~spamgate.registry.view` (the cached snapshot the checks read),
+  :mod:`~spamgate.registry.demo` (the ``serve --demo`` chain);
+* :mod:`~spamgate.registry.number_status` — the invalid-number registry: the allocation status
+  of Korean numbers, a 2-bit array over the 010 range plus a map for the rest.
+
+Only the number-status names are re-exported here, so importing this package stays light (no
+SQLAlchemy); import the others from their modules.
 """
 
 from spamgate.registry.number_status import (

@@ -1,0 +1,288 @@
+"""The registry as the message checks read it: an in-memory snapshot, rebuilt on change.
+
+Checks run on the hot path (tens of thousands of messages a second), so they never query the
+database. :class:`RegistryCache` keeps an immutable :class:`RegistrySnapshot` of what they need —
+accounts with their senders and their reseller's certification, theft-protected numbers, the
+block list — and hands out a :class:`BoundView` (the snapshot plus "now", the number-status
+table and the per-send verifier) once per batch. Every lookup is a dict or set probe.
+
+Invalidation:
+
+* a change made through :class:`~spamgate.registry.service.Registry` in this process calls
+  :meth:`RegistryCache.invalidate` after its commit, so the very next view sees it;
+* a change made by another process (several gateway nodes on one PostgreSQL) bumps the
+  ``registry_state.version`` counter; the cache reads it at most every ``refresh_seconds``
+  (default 5 s) and rebuilds when it moved, so theft protection and blocks take effect on every
+  node within seconds ("within a minute" with room to spare);
+* the number-status snapshot file (``spamgate numbers import``) is looked at on the same
+  schedule and swapped in atomically when it changed.
+
+A rebuild reads a few columns of a few tables; until it finishes, other threads keep using the
+previous snapshot (only the very first build blocks).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from spamgate.checks.registry_view import AccountStanding, SendAuth
+from spamgate.domain.message import KST, Message
+from spamgate.registry.certification import effective
+from spamgate.registry.models import CertState
+from spamgate.registry.number_status import (
+    NumberStatus,
+    NumberStatusError,
+    NumberStatusRegistry,
+    NumberStatusTable,
+    snapshot_path,
+)
+from spamgate.registry.persend import HmacKey, PerSendVerifier
+from spamgate.text import ExtractedUrl
+
+__all__ = ["BlockInfo", "BoundView", "RegistryCache", "RegistrySnapshot"]
+
+log = logging.getLogger(__name__)
+
+_CERTIFIED = CertState.CERTIFIED.value
+#: A view is reused while the clock moves less than this (one view per message otherwise).
+_VIEW_REUSE = timedelta(seconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInfo:
+    """One block-list entry as the checks need it."""
+
+    evidence: str
+    expires_at: datetime | None = None
+
+    def active(self, now: datetime) -> bool:
+        return self.expires_at is None or now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrySnapshot:
+    """Everything the checks read from the database, at registry ``version``."""
+
+    version: int
+    accounts: Mapping[str, AccountStanding] = field(default_factory=dict)
+    #: account id → per-send HMAC key. Kept apart from the standings so no repr shows it.
+    secrets: Mapping[str, HmacKey] = field(default_factory=dict, repr=False)
+    theft_protected: frozenset[str] = frozenset()
+    blocked_numbers: Mapping[str, BlockInfo] = field(default_factory=dict)
+    blocked_domains: Mapping[str, BlockInfo] = field(default_factory=dict)
+    blocked_urls: Mapping[str, BlockInfo] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> RegistrySnapshot:
+        return cls(version=-1)
+
+
+class BoundView:
+    """A :class:`~spamgate.checks.registry_view.RegistryView`: a snapshot at one moment."""
+
+    __slots__ = ("_now_ts", "_numbers", "_snapshot", "_today", "_verifier", "now")
+
+    def __init__(
+        self,
+        snapshot: RegistrySnapshot,
+        *,
+        now: datetime,
+        numbers: NumberStatusTable | None,
+        verifier: PerSendVerifier,
+    ) -> None:
+        self._snapshot = snapshot
+        self.now = now
+        self._now_ts = now.timestamp()
+        self._today: date = now.astimezone(KST).date()
+        self._numbers = numbers
+        self._verifier = verifier
+
+    @property
+    def snapshot(self) -> RegistrySnapshot:
+        return self._snapshot
+
+    @property
+    def numbers(self) -> NumberStatusTable | None:
+        return self._numbers
+
+    def account(self, account_id: str) -> AccountStanding | None:
+        return self._snapshot.accounts.get(account_id)
+
+    def certification(self, standing: AccountStanding) -> str | None:
+        if standing.reseller_id is None:
+            return None
+        until = standing.certified_until
+        if standing.certification == _CERTIFIED and (until is None or self._today <= until):
+            return _CERTIFIED  # the common case, without building enums
+        state = CertState(standing.certification) if standing.certification else None
+        current = effective(state, standing.certified_until, self._today)
+        return None if current is None else current.value
+
+    def theft_protected(self, number: str) -> bool:
+        return number in self._snapshot.theft_protected
+
+    def blocked_number(self, number: str) -> str | None:
+        entry = self._snapshot.blocked_numbers.get(number)
+        if entry is not None and entry.active(self.now):
+            return entry.evidence
+        return None
+
+    def blocked_link(self, url: ExtractedUrl) -> str | None:
+        snapshot = self._snapshot
+        if snapshot.blocked_urls:
+            # stored without the scheme, so http:// and https:// match alike
+            entry = snapshot.blocked_urls.get(url.url.partition("://")[2])
+            if entry is not None and entry.active(self.now):
+                return entry.evidence
+        domains = snapshot.blocked_domains
+        if domains:
+            host = url.host
+            while host:
+                entry = domains.get(host)
+                if entry is not None and entry.active(self.now):
+                    return f"{url.host}: {entry.evidence}"
+                _, _, host = host.partition(".")
+        return None
+
+    def number_status(self, number: str) -> NumberStatus | None:
+        table = self._numbers
+        return None if table is None else table.lookup(number)
+
+    def authenticate(self, message: Message) -> SendAuth:
+        account = message.account
+        secret = None if account is None else self._snapshot.secrets.get(account)
+        return self._verifier.verify(message, secret, self._now_ts)
+
+
+class RegistryCache:
+    """Holds the current snapshot and rebuilds it when the registry changes.
+
+    ``load`` builds a snapshot from the database; ``probe`` reads the current version number
+    cheaply. Both are called from whichever thread asks for a view when a rebuild is due.
+    """
+
+    def __init__(
+        self,
+        *,
+        load: Callable[[], RegistrySnapshot],
+        probe: Callable[[], int],
+        verifier: PerSendVerifier,
+        clock: Callable[[], datetime],
+        refresh_seconds: float = 5.0,
+        data_dir: Path | None = None,
+        numbers: NumberStatusRegistry | None = None,
+    ) -> None:
+        self._load = load
+        self._probe = probe
+        self._verifier = verifier
+        self._clock = clock
+        self.refresh_seconds = refresh_seconds
+        self._snapshot: RegistrySnapshot | None = None
+        self._generation = 0
+        self._built_generation = -1
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self._numbers_path = snapshot_path(data_dir) if data_dir is not None else None
+        self._numbers_stamp: tuple[int, int] | None = None
+        self._numbers = numbers
+        self._fixed_numbers = numbers is not None
+        self._bound: BoundView | None = None
+
+    @property
+    def verifier(self) -> PerSendVerifier:
+        return self._verifier
+
+    def invalidate(self) -> None:
+        """The registry changed in this process: the next view rebuilds."""
+        self._generation += 1
+
+    def view(self) -> BoundView:
+        snapshot = self._snapshot
+        if (
+            snapshot is None
+            or self._built_generation != self._generation
+            or time.monotonic() - self._checked_at >= self.refresh_seconds
+        ):
+            snapshot = self._refresh(blocking=snapshot is None)
+        now = self._clock()
+        numbers = self._numbers
+        table = None if numbers is None else numbers.table
+        bound = self._bound
+        if (
+            bound is not None
+            and bound.snapshot is snapshot
+            and bound.numbers is table
+            and timedelta(0) <= now - bound.now < _VIEW_REUSE
+        ):
+            return bound  # same data, same second: judging one message at a time stays cheap
+        bound = BoundView(snapshot, now=now, numbers=table, verifier=self._verifier)
+        self._bound = bound
+        return bound
+
+    def snapshot(self) -> RegistrySnapshot:
+        """The current snapshot, rebuilt first if due (for tools and tests)."""
+        return self.view().snapshot
+
+    def _refresh(self, *, blocking: bool) -> RegistrySnapshot:
+        if not self._lock.acquire(blocking=blocking):
+            current = self._snapshot
+            assert current is not None  # only the first build blocks
+            return current
+        try:
+            current = self._snapshot
+            generation = self._generation
+            stale = current is None or self._built_generation != generation
+            if not stale and current is not None:
+                stale = self._probe() != current.version
+            if stale:
+                started = time.perf_counter()
+                current = self._load()
+                self._snapshot = current
+                log.info(
+                    "registry snapshot v%s: %d accounts, %d protected, %d blocked, %.1f ms",
+                    current.version,
+                    len(current.accounts),
+                    len(current.theft_protected),
+                    len(current.blocked_numbers)
+                    + len(current.blocked_domains)
+                    + len(current.blocked_urls),
+                    (time.perf_counter() - started) * 1000,
+                )
+            self._built_generation = generation
+            self._refresh_numbers()
+            self._checked_at = time.monotonic()
+            assert current is not None
+            return current
+        finally:
+            self._lock.release()
+
+    def _refresh_numbers(self) -> None:
+        path = self._numbers_path
+        if self._fixed_numbers or path is None:
+            return
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self._numbers_stamp:
+            return
+        try:
+            table = NumberStatusTable.load(path)
+        except NumberStatusError as exc:
+            log.error("number-status snapshot not loaded, keeping the previous one: %s", exc)
+            self._numbers_stamp = stamp
+            return
+        if self._numbers is None:
+            self._numbers = NumberStatusRegistry(table)
+        else:
+            self._numbers.swap(table)
+        self._numbers_stamp = stamp
+        log.info("number-status snapshot loaded from %s", path)

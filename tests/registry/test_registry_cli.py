@@ -1,0 +1,148 @@
+"""`spamgate admin token create`, the demo seeding and `spamgate serve --demo`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from registry_support import TEST_ARGON2
+from spamgate.cli import app
+from spamgate.config import Settings
+from spamgate.registry.demo import DEMO_PASSWORD, DEMO_SYSTEM_ID, seed_demo
+from spamgate.registry.service import Registry
+
+ENV = {f"SPAMGATE_{k.upper()}": str(v) for k, v in TEST_ARGON2.items()}
+
+
+def test_admin_token_create_prints_the_token_alone(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["admin", "token", "create", "--role", "regulator", "--data-dir", str(tmp_path)],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and re.fullmatch(r"sgt_[0-9a-f]{12}_[A-Za-z0-9_-]{43}", lines[0])
+    registry = Registry.open(Settings(data_dir=tmp_path, **TEST_ARGON2))
+    try:
+        principal = registry.authenticate(lines[0])
+        assert principal.role == "regulator"
+        relay = runner.invoke(
+            app,
+            ["admin", "token", "create", "--role", "relay", "--operator", "1"],
+            env={**ENV, "SPAMGATE_DATA_DIR": str(tmp_path)},
+        )
+        assert relay.exit_code == 2 and relay.stdout == ""  # no operator 1 yet
+        bad = runner.invoke(
+            app, ["admin", "token", "create", "--role", "king", "--data-dir", str(tmp_path)]
+        )
+        assert bad.exit_code == 2 and "unknown role" in bad.output
+    finally:
+        registry.close()
+
+
+def test_demo_seed_is_idempotent(tmp_path: Path) -> None:
+    registry = Registry.open(Settings(data_dir=tmp_path, **TEST_ARGON2))
+    try:
+        first = seed_demo(registry)
+        second = seed_demo(registry)
+        assert first.created and not second.created
+        assert (first.reseller_id, first.account_id) == (second.reseller_id, second.account_id)
+        assert first.send_secret == second.send_secret
+        assert first.regulator_token != second.regulator_token
+        reseller = registry.verify_smpp_login(DEMO_SYSTEM_ID, DEMO_PASSWORD)
+        assert reseller is not None and reseller.id == first.reseller_id
+        assert registry.verify_smpp_login(DEMO_SYSTEM_ID, "wrong") is None
+        assert registry.verify_smpp_login("nobody", DEMO_PASSWORD) is None
+        view = registry.view()
+        standing = view.account(str(first.account_id))
+        assert standing is not None and standing.senders == frozenset({"0212345678"})
+        assert view.certification(standing) == "certified"
+    finally:
+        registry.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_demo(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("spamgate")
+    env = {**os.environ, **ENV, "SPAMGATE_MODEL": "none", "SPAMGATE_URL_MODEL": "none"}
+    env.pop("SPAMGATE_DATABASE_URL", None)
+    refused = subprocess.run(
+        [str(exe), "serve", "--demo", "--http-host", "0.0.0.0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and b"loopback only" in refused.stderr
+    port = _free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(exe),
+                "serve",
+                "--demo",
+                "--http-port",
+                str(port),
+                "--smpp-port",
+                "0",
+                "--data-dir",
+                str(tmp_path / "var"),
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            token = None
+            while token is None:
+                found = re.search(
+                    rb"regulator token \(7 days\):\s+(sgt_\S+)", log_path.read_bytes()
+                )
+                if found:
+                    token = found.group(1).decode()
+                elif time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(log_path.read_text(errors="replace"))
+                else:
+                    time.sleep(0.2)
+            base = f"http://127.0.0.1:{port}"
+            while True:
+                try:
+                    request = urllib.request.Request(
+                        f"{base}/api/v1/operators", headers={"Authorization": f"Bearer {token}"}
+                    )
+                    with urllib.request.urlopen(request, timeout=2) as resp:
+                        operators = json.load(resp)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+            assert [o["kind"] for o in operators["items"]] == ["carrier", "relay", "reseller"]
+            assert operators["items"][2]["smpp_system_id"] == "demo"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=15)
+    output = log_path.read_text(errors="replace")
+    assert "loopback only" in output and "sender 0212345678" in output
+    assert (tmp_path / "var" / "demo" / "spamgate.db").is_file()
+    assert "Traceback" not in output
