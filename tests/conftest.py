@@ -14,6 +14,9 @@ from spamgate.domain.message import KST
 from spamgate.domain.verdict import Verdict
 from spamgate.pipeline import MessageFields, Pipeline
 
+#: Registry fixtures (databases on SQLite and PostgreSQL, a seeded chain): tests/registry_support.py
+pytest_plugins = ["registry_support"]
+
 #: A weekday afternoon in Seoul: no night-time rules apply unless a test says so.
 DAYTIME = datetime(2026, 11, 26, 14, 0, tzinfo=KST)
 

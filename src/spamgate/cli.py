@@ -58,9 +58,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _pipeline(config: Path | None) -> Pipeline:
+def _pipeline(config: Path | None, data_dir: Path | None = None) -> Pipeline:
     try:
-        return Pipeline.from_config(config)
+        return Pipeline.from_config(config, data_dir)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -93,7 +93,7 @@ def check(
 ) -> None:
     """Judge one message and explain the verdict (exit 2 if it cannot be judged)."""
     _setup_logging()
-    pipeline = _pipeline(config)
+    pipeline = _pipeline(config, data_dir)
     verdict = pipeline.judge_fields(
         MessageFields(text, sender=sender, recipient=recipient, route=route, at=at, account=account)
     )
@@ -134,7 +134,7 @@ def scan(
 ) -> None:
     """Judge every row of a CSV; one JSON verdict per row, in input order, with "row"."""
     _setup_logging()
-    pipeline = _pipeline(config)
+    pipeline = _pipeline(config, data_dir)
     total = count_rows(input_csv)
     try:
         sink = output.open("w", encoding="utf-8") if output else sys.stdout
@@ -176,30 +176,43 @@ def serve(
     http_host: Annotated[str, typer.Option(envvar="SPAMGATE_HTTP_HOST")] = "127.0.0.1",
     http_port: Annotated[int, typer.Option(envvar="SPAMGATE_HTTP_PORT")] = 8080,
     smpp_port: Annotated[
-        int, typer.Option(envvar="SPAMGATE_SMPP_PORT", help="SMPP listener (gateway issue).")
+        int,
+        typer.Option(envvar="SPAMGATE_SMPP_PORT", help="SMPP listener port; 0 disables SMPP."),
     ] = 2775,
+    smpp_host: Annotated[str, typer.Option(envvar="SPAMGATE_SMPP_HOST")] = "127.0.0.1",
     demo: Annotated[bool, typer.Option(help="Loopback only, seeded demo data.")] = False,
     log_level: Annotated[str, typer.Option(envvar="SPAMGATE_LOG_LEVEL")] = "INFO",
     data_dir: DataDir = Path("./var"),
     config: ConfigPath = None,
 ) -> None:
-    """Run the HTTP API and console (SMPP joins in the gateway issue)."""
-    import uvicorn
+    """Run the SMPP gateway, the HTTP API and the console in one process.
+
+    SMPP logins come from [smpp.accounts.<system_id>] in --config (see `spamgate smpp
+    hash-password`); accepted messages go to the write-ahead spool under --data-dir.
+    """
+    import asyncio
 
     from spamgate.api.app import create_app
+    from spamgate.smpp.service import DEMO_PASSWORD, DEMO_SYSTEM_ID, run_gateway
 
     _setup_logging(log_level)
-    if demo and http_host not in ("127.0.0.1", "localhost", "::1"):
+    loopback = ("127.0.0.1", "localhost", "::1")
+    if demo and (http_host not in loopback or (smpp_port and smpp_host not in loopback)):
         raise _fail("--demo listens on loopback only")
+    if demo:  # the demo's data (and its credentials) never mix with real data
+        data_dir = data_dir / "demo"
     settings = Settings(
         data_dir=data_dir,
         config=config,
         http_host=http_host,
         http_port=http_port,
+        smpp_host=smpp_host,
         smpp_port=smpp_port,
         demo=demo,
         log_level=log_level,
     )
+    if demo:
+        settings.database_url = None  # always the demo's own SQLite file
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         application = create_app(settings)
@@ -207,8 +220,17 @@ def serve(
         raise _fail(str(exc)) from None
     if demo:
         err.print("[bold]demo mode[/]: loopback only, demo data; do not expose this instance.")
-    err.print(f"spamgate {__version__}: HTTP on http://{http_host}:{http_port}", highlight=False)
-    uvicorn.run(application, host=http_host, port=http_port, log_level=log_level.lower())
+        _print_demo(application.state.registry, settings.data_dir)
+        if smpp_port:
+            err.print(f"demo SMPP login: {DEMO_SYSTEM_ID} / {DEMO_PASSWORD}", highlight=False)
+    smpp = f", SMPP on {smpp_host}:{smpp_port}" if smpp_port else ", SMPP off"
+    err.print(
+        f"spamgate {__version__}: HTTP on http://{http_host}:{http_port}{smpp}", highlight=False
+    )
+    try:
+        asyncio.run(run_gateway(application, settings, log_level=log_level))
+    except OSError as exc:  # e.g. the SMPP port is taken
+        raise _fail(str(exc)) from None
 
 
 @app.command()
@@ -329,3 +351,457 @@ def numbers_lookup(
         status = answer.status.label if answer.status is not None else "no data"
         table.add_row(escape(answer.number), answer.digits, answer.kind.value, status)
     Console().print(table)
+
+
+# -- spamgate model: train and evaluate the content and URL models (issue 4) -------------------
+
+model_app = typer.Typer(
+    help="Train and evaluate the content model and the phishing-URL model.",
+    no_args_is_help=True,
+)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("train")
+def model_train(
+    data: Annotated[
+        list[Path],
+        typer.Option("--data", help="Labelled CSV (label,text or label,url); repeat the flag."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Artifact directory to write.")],
+    seed: Annotated[int, typer.Option(help="Random seed (training is deterministic).")] = 20261126,
+    model_id: Annotated[
+        str | None, typer.Option("--model-id", help="e.g. sms-ko-en-2026.11.1 (default: today).")
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="content | url (default: from the CSV header).")
+    ] = None,
+) -> None:
+    """Train a model (validation split: 20 <= bucket < 35) and write model.json + weights.npz."""
+    from rich.markup import escape
+
+    from spamgate.model.artifact import ModelError
+    from spamgate.model.service import train_to_dir
+
+    _setup_logging()
+    if kind not in (None, "content", "url"):
+        raise _fail("--kind must be content or url")
+    try:
+        meta = train_to_dir(
+            data,
+            out,
+            kind=kind,  # type: ignore[arg-type]
+            seed=seed,
+            model_id=model_id,
+            progress=lambda msg: err.print(msg, highlight=False),
+        )
+    except (InputError, ModelError) as exc:
+        raise _fail(escape(str(exc))) from None
+    rows = meta["training_rows"]
+    err.print(
+        f"model {meta['model_id']} ({meta['kind']}) written to {out}: "
+        f"{rows['train']:,} training and {rows['validation']:,} validation rows",
+        highlight=False,
+    )
+    table = Table("threshold", "probability", title="thresholds (validation ham FPR)")
+    for name, value in meta["thresholds"].items():
+        table.add_row(name, f"{value:.4f}")
+    Console().print(table)
+
+
+@model_app.command("eval")
+def model_eval(
+    data: Annotated[Path, typer.Option("--data", help="Labelled CSV (label,text).")],
+    report: Annotated[Path, typer.Option("--report", help="Folder for report.html and PNGs.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Model directory (default: the shipped one).")
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(help="all | validation | train | holdout rows of the bucket rule."),
+    ] = "all",
+    fpr: Annotated[
+        float, typer.Option(help="Use the model's threshold for this validation ham FPR.")
+    ] = 0.005,
+    obfuscate: Annotated[
+        bool, typer.Option("--obfuscate", help="Also score obfuscated variants of the spam.")
+    ] = False,
+) -> None:
+    """Precision, recall, F1, ham FPR, AUCs, confusion matrix, plots, one HTML report."""
+    from rich.markup import escape
+
+    from spamgate.model.artifact import ModelError
+    from spamgate.model.service import eval_to_dir
+
+    _setup_logging()
+    try:
+        ev, page = eval_to_dir(
+            model, data, report, split=split, fpr_point=fpr, with_obfuscation=obfuscate
+        )
+    except (InputError, ModelError) as exc:
+        raise _fail(escape(str(exc))) from None
+    for warning in ev.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+    at = ev.summary["at_model_threshold"]
+    table = Table(
+        "rows", "precision", "recall", "F1", "ham FPR", "ROC-AUC", "PR-AUC",
+        title=f"{ev.model_id} on {ev.data} ({ev.split}; {ev.threshold_name})",
+    )  # fmt: skip
+    table.add_row(
+        f"{ev.summary['rows']:,}",
+        f"{at['precision']:.4f}",
+        f"{at['recall']:.4f}",
+        f"{at['f1']:.4f}",
+        f"{at['ham_fpr']:.4%}",
+        str(ev.summary.get("roc_auc")),
+        str(ev.summary.get("pr_auc")),
+    )
+    out = Console()
+    out.print(table)
+    if ev.obfuscation is not None:
+        obf = ev.obfuscation
+        variants = ", ".join(f"{k} {v['drop_points']:+.2f}" for k, v in obf["variants"].items())
+        out.print(f"obfuscation recall drop (points): {variants}", highlight=False)
+    out.print(f"report: {page}", highlight=False)
+
+
+# -- spamgate campaigns: register reported spam campaigns (issue 4, item 5) --------------------
+
+campaigns_app = typer.Typer(
+    help="Reported spam campaigns: every variant of a registered text is caught.",
+    no_args_is_help=True,
+)
+app.add_typer(campaigns_app, name="campaigns")
+
+
+@campaigns_app.command("add")
+def campaigns_add(
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="A CSV with a text column, or a text file (one)."),
+    ],
+    data_dir: DataDir = Path("./var"),
+    config: ConfigPath = None,
+) -> None:
+    """Register confirmed spam texts as campaigns; running gateways pick them up at once."""
+    from rich.markup import escape
+
+    from spamgate.model.campaigns import CampaignIndex, read_campaign_file
+
+    _setup_logging()
+    try:
+        texts = read_campaign_file(file)
+        index = CampaignIndex.open(data_dir)
+        new = index.add_texts(texts, source=file.name)
+    except (InputError, OSError) as exc:
+        raise _fail(escape(str(exc))) from None
+    typer.echo(
+        f"{len(new)} new campaign(s) from {len(texts)} text(s); {len(index)} registered "
+        f"in {data_dir}"
+    )
+    for campaign_id in new:
+        typer.echo(campaign_id)
+
+
+# -- spamgate smpp / sim: SMPP gateway helpers and simulators (issue 6) -------------------------
+
+smpp_app = typer.Typer(help="SMPP gateway helpers.", no_args_is_help=True)
+app.add_typer(smpp_app, name="smpp")
+
+
+@smpp_app.command("hash-password")
+def smpp_hash_password(
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SPAMGATE_SMPP_PASSWORD",
+            help="The login's password (1-8 characters, SMPP 3.4).",
+        ),
+    ],
+) -> None:
+    """Print an argon2id hash for [smpp.accounts.<system_id>] password_hash = "..."."""
+    from spamgate.smpp.auth import hash_password
+
+    settings = Settings()
+    try:
+        hashed = hash_password(
+            password,
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(hashed)
+
+
+sim_app = typer.Typer(
+    help="SMPP simulators for tests and benchmarks (loopback).", no_args_is_help=True
+)
+app.add_typer(sim_app, name="sim")
+
+
+@sim_app.command("smsc")
+def sim_smsc(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 2776,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    delay_ms: Annotated[float, typer.Option(help="Wait this long before each answer.")] = 0.0,
+    fail_rate: Annotated[
+        float, typer.Option(help="Share of submits answered ESME_RSUBMITFAIL (0-1).")
+    ] = 0.0,
+    drop_rate: Annotated[
+        float, typer.Option(help="Share of submits that drop the connection instead (0-1).")
+    ] = 0.0,
+    receipts: Annotated[
+        bool, typer.Option(help="Send delivery receipts when registered_delivery asks.")
+    ] = True,
+    system_id: Annotated[
+        str | None, typer.Option(help="Accept only this login (default: any).")
+    ] = None,
+    password: Annotated[str, typer.Option(envvar="SPAMGATE_SIM_PASSWORD")] = "",
+    seconds: Annotated[float, typer.Option(help="Stop after this long (0: until Ctrl-C).")] = 0.0,
+) -> None:
+    """An SMSC sink: binds clients, acks submit_sm, sends receipts; can be slow or flaky."""
+    import asyncio
+
+    from spamgate.smpp.sim import SimSmsc
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err.print("[yellow]warning:[/] the simulator is meant for loopback use", highlight=False)
+    try:
+        sim = SimSmsc(
+            delay_ms=delay_ms,
+            fail_rate=fail_rate,
+            drop_rate=drop_rate,
+            receipts=receipts,
+            system_id=system_id,
+            password=password,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+
+    async def run() -> None:
+        await sim.start(host, port)
+        err.print(f"sim smsc listening on {host}:{sim.port}", highlight=False)
+        try:
+            if seconds > 0:
+                await asyncio.sleep(seconds)
+            else:
+                await asyncio.Event().wait()
+        finally:
+            await sim.close()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        raise _fail(str(exc)) from None
+    stats = sim.stats
+    err.print(
+        f"binds {stats.binds}, submits {stats.submits}: accepted {stats.accepted}, "
+        f"failed {stats.failed}, dropped {stats.dropped}; receipts {stats.receipts}",
+        highlight=False,
+    )
+
+
+@sim_app.command("esme")
+def sim_esme(
+    host: Annotated[str, typer.Option(help="Gateway (or SMSC) address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Its SMPP port.")] = 2775,
+    rate: Annotated[float, typer.Option(help="Messages per second (0: as fast as allowed).")] = 100,
+    count: Annotated[int, typer.Option(help="Messages to send.")] = 1000,
+    system_id: Annotated[str, typer.Option(envvar="SPAMGATE_SMPP_SYSTEM_ID")] = "demo",
+    password: Annotated[str, typer.Option(envvar="SPAMGATE_SMPP_PASSWORD")] = "",
+    window: Annotated[int, typer.Option(help="Unanswered submits allowed per link.")] = 100,
+    connections: Annotated[int, typer.Option(help="Parallel binds.")] = 1,
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="Message text (repeat to mix).")
+    ] = None,
+    corpus: Annotated[
+        Path | None, typer.Option(help="CSV with a 'text' column to draw messages from.")
+    ] = None,
+    coding: Annotated[str, typer.Option(help="ucs2 | ksc5601")] = "ucs2",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """A load generator: submit_sm at a steady rate; prints a latency histogram and a summary."""
+    import asyncio
+
+    from spamgate.smpp.sim import run_load
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not host.startswith("127."):
+        raise _fail("the load generator only targets loopback addresses")
+    codings = {"ucs2": 0x08, "ksc5601": 0x0E}
+    if coding not in codings:
+        raise _fail("--coding must be ucs2 or ksc5601")
+    texts = list(text or [])
+    if corpus is not None:
+        import csv
+
+        try:
+            with corpus.open(encoding="utf-8", newline="") as fh:
+                texts += [row["text"] for row in csv.DictReader(fh) if row.get("text")]
+        except (OSError, KeyError) as exc:
+            raise _fail(f"cannot read texts from {corpus}: {exc}") from None
+    if not texts:
+        texts = ["안녕하세요 내일 회의는 3시입니다"]
+    try:
+        result = asyncio.run(
+            run_load(
+                host,
+                port,
+                rate=rate,
+                count=count,
+                system_id=system_id,
+                password=password,
+                texts=texts,
+                data_coding=codings[coding],
+                window=window,
+                connections=connections,
+            )
+        )
+    except (OSError, TimeoutError) as exc:
+        raise _fail(f"load run failed: {exc}") from None
+    statuses = {f"0x{k:08x}": v for k, v in sorted(result.statuses.items())}
+    summary: dict[str, Any] = {
+        "sent": result.sent,
+        "answered": result.answered,
+        "seconds": round(result.seconds, 3),
+        "msg_per_s": round(result.rate, 1),
+        "p50_ms": round(result.percentile(50), 3),
+        "p90_ms": round(result.percentile(90), 3),
+        "p99_ms": round(result.percentile(99), 3),
+        "max_ms": round(max(result.latencies_ms, default=0.0), 3),
+        "statuses": statuses,
+        "errors": result.errors,
+    }
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    out = Console()
+    histogram = Table("submit_sm_resp latency", "count", "", title="latency histogram")
+    top = max((n for _, n in result.histogram()), default=0) or 1
+    for label, n in result.histogram():
+        histogram.add_row(label, f"{n:,}", "█" * round(30 * n / top))
+    out.print(histogram)
+    table = Table("sent", "answered", "msg/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "statuses")
+    table.add_row(
+        f"{result.sent:,}",
+        f"{result.answered:,}",
+        f"{result.rate:,.0f}",
+        f"{summary['p50_ms']:.2f}",
+        f"{summary['p90_ms']:.2f}",
+        f"{summary['p99_ms']:.2f}",
+        f"{summary['max_ms']:.2f}",
+        ", ".join(f"{k}: {v}" for k, v in statuses.items()),
+    )
+    out.print(table)
+    for problem in result.errors:
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False)
+
+
+# -- spamgate admin / audit: registry administration (issue 5) ---------------------------------
+
+admin_app = typer.Typer(help="Registry administration.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens (stored argon2-hashed).", no_args_is_help=True)
+admin_app.add_typer(token_app, name="token")
+app.add_typer(admin_app, name="admin")
+audit_app = typer.Typer(help="The registry's hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _open_registry(data_dir: Path) -> Any:
+    from spamgate.registry.service import Registry
+
+    try:
+        return Registry.open(Settings(data_dir=data_dir))
+    except (ConfigError, OSError) as exc:
+        raise _fail(str(exc)) from None
+
+
+@token_app.command("create")
+def admin_token_create(
+    role: Annotated[str, typer.Option(help="regulator | certifier | carrier | relay | reseller.")],
+    operator: Annotated[
+        int | None, typer.Option("--operator", help="Operator id (operator roles only).")
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days until the token expires (1-3650).")] = 90,
+    label: Annotated[str | None, typer.Option(help="A note to tell tokens apart.")] = None,
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Issue an API token and print it, alone on stdout. It is shown only this once."""
+    from spamgate.errors import RegistryError
+    from spamgate.registry.auth import Principal
+    from spamgate.registry.models import Role
+
+    _setup_logging()
+    try:
+        chosen = Role(role.strip().lower())
+    except ValueError:
+        raise _fail(f"unknown role {role!r}: {', '.join(r.value for r in Role)}") from None
+    registry = _open_registry(data_dir)
+    try:
+        issued = registry.create_token(
+            Principal(Role.REGULATOR, None, None, "cli"),
+            role=chosen,
+            operator_id=operator,
+            expires_in_days=days,
+            label=label,
+        )
+    except RegistryError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        registry.close()
+    typer.echo(issued.token)
+    expiry = issued.record.expires_at
+    err.print(
+        f"token {issued.record.id} ({chosen.value}"
+        + (f", operator {operator}" if operator is not None else "")
+        + (f"), expires {expiry:%Y-%m-%d %H:%M} UTC" if expiry else ")")
+        + "; it is not shown again.",
+        highlight=False,
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = Path("./var")) -> None:
+    """Walk the audit log's hash chain; exit 1 if any row was edited, removed or inserted."""
+    _setup_logging()
+    registry = _open_registry(data_dir)
+    try:
+        report = registry.verify_audit()
+    finally:
+        registry.close()
+    if report.ok:
+        typer.echo(f"audit log intact: {report.rows} rows, head {report.head}")
+        return
+    typer.echo(f"audit log TAMPERED: {len(report.problems)} problem(s) in {report.rows} rows")
+    for problem in report.problems:
+        typer.echo(f"  {problem}")
+    raise typer.Exit(1)
+
+
+def _print_demo(registry: Any, data_dir: Path) -> None:
+    """Seed the demo chain (first start) and print how to use it."""
+    from spamgate.registry.demo import DEMO_PASSWORD, DEMO_SENDER, DEMO_SYSTEM_ID, seed_demo
+
+    seed = seed_demo(registry)
+    what = "seeded" if seed.created else "found"
+    err.print(
+        f"demo registry {what} in {data_dir}: carrier {seed.carrier_id} ← relay {seed.relay_id} "
+        f"← reseller {seed.reseller_id} (certified; SMPP {DEMO_SYSTEM_ID} / {DEMO_PASSWORD}), "
+        f"account {seed.account_id} with sender {DEMO_SENDER}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    err.print(
+        f"demo account {seed.account_id} per-send secret: {seed.send_secret}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    err.print(
+        f"demo regulator token (7 days): {seed.regulator_token}", highlight=False, soft_wrap=True
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +27,8 @@ __all__ = [
     "PolicyFile",
     "PolicyOverlay",
     "Settings",
+    "SmppAccountConfig",
+    "SmppConfig",
     "deep_merge",
     "load_policy",
 ]
@@ -45,6 +47,22 @@ class Settings(BaseSettings):
     smpp_port: int = Field(default=2775, ge=0, le=65535)
     demo: bool = False
     log_level: str = "INFO"
+    # -- registry (issue 5) ------------------------------------------------------------------
+    #: PostgreSQL DSN (``postgresql+psycopg://user@host/db``; ``postgresql://`` is accepted);
+    #: unset means the SQLite file ``<data_dir>/spamgate.db``.
+    database_url: str | None = Field(default=None, repr=False)
+    #: argon2id cost for API tokens and SMPP passwords (RFC 9106's second recommended set).
+    #: Lower them only in tests.
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65_536, ge=8, le=4_194_304)
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
+    #: Per-send proofs: accepted clock skew (seconds) and remembered nonces (bounded).
+    persend_max_skew: int = Field(default=300, ge=1, le=86_400)
+    persend_nonce_capacity: int = Field(default=1_000_000, ge=1_000, le=100_000_000)
+    #: How often (seconds) a running process looks for registry changes made by others.
+    registry_refresh_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
+    #: Largest request body the registry API reads (bytes); larger bodies answer 413.
+    registry_max_body_bytes: int = Field(default=65_536, ge=1_024, le=16_777_216)
 
 
 class Limits(BaseModel):
@@ -97,6 +115,66 @@ class AccountPolicy(BaseModel):
     international_verified: bool = False
 
 
+BindKindName = Literal["transmitter", "receiver", "transceiver"]
+_ALL_BIND_KINDS: tuple[BindKindName, ...] = ("transmitter", "receiver", "transceiver")
+
+
+class SmppAccountConfig(BaseModel):
+    """One SMPP login of the static authenticator (``[smpp.accounts.<system_id>]``).
+
+    ``password_hash`` is an argon2 hash (``spamgate smpp hash-password``), never a password.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    password_hash: str = Field(pattern=r"^\$argon2(id|i|d)\$")
+    #: The account whose policy (and registry rules) judge this login's messages; unset: none.
+    account: str | None = None
+    route: Literal["domestic", "international"] | None = None
+    bind_kinds: list[BindKindName] = Field(default_factory=lambda: list(_ALL_BIND_KINDS))
+    window: int | None = Field(default=None, ge=1, le=10_000)
+    suspended: bool = False
+
+
+class SmppConfig(BaseModel):
+    """The ``[smpp]`` table: session limits and timers (seconds), lockout, labels, logins."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    system_id: str = Field(default="spamgate", min_length=1, max_length=15)
+    window: int = Field(default=100, ge=1, le=10_000)
+    bind_timeout: float | None = Field(default=30.0, gt=0)
+    enquire_link_interval: float | None = Field(default=30.0, gt=0)
+    response_timeout: float = Field(default=10.0, gt=0)
+    idle_timeout: float | None = Field(default=300.0, gt=0)
+    reassembly_timeout: float = Field(default=30.0, gt=0)
+    max_pdu_size: int = Field(default=65_536, ge=1_024, le=1_048_576)
+    max_failed_binds: int = Field(default=5, ge=1)
+    failed_bind_window: float = Field(default=300.0, gt=0)
+    lockout: float = Field(default=900.0, ge=0)
+    judge_batch: int = Field(default=64, ge=1, le=10_000)
+    #: Judge in this many worker processes (0: on the SMPP event loop itself).
+    judge_workers: int = Field(default=0, ge=0, le=64)
+    labels: dict[str, str] = Field(
+        default_factory=lambda: {
+            "label": "[스팸의심]",
+            "spambox": "",
+            "overseas_inbox": "[국제발신]",
+        }
+    )
+    accounts: dict[str, SmppAccountConfig] = Field(default_factory=dict)
+
+    @field_validator("accounts")
+    @classmethod
+    def _system_ids_fit_smpp(
+        cls, value: dict[str, SmppAccountConfig]
+    ) -> dict[str, SmppAccountConfig]:
+        for system_id in value:
+            if not 1 <= len(system_id) <= 15 or not system_id.isascii():
+                raise ValueError(f"system_id {system_id!r} must be 1-15 ASCII characters")
+        return value
+
+
 class PolicyOverlay(BaseModel):
     """A named policy: sections merged over the default policy for the accounts that use it."""
 
@@ -120,6 +198,7 @@ class PolicyFile(BaseModel):
     actions: ActionThresholds = Field(default_factory=ActionThresholds)
     policies: dict[str, PolicyOverlay] = Field(default_factory=dict)
     accounts: dict[str, AccountPolicy] = Field(default_factory=dict)
+    smpp: SmppConfig = Field(default_factory=SmppConfig)
 
     @field_validator("checks")
     @classmethod

@@ -6,8 +6,11 @@
     ├── InputError                a message or a batch row cannot be judged (carries field/row)
     ├── SmppError                 SMPP protocol trouble (see spamgate.smpp.errors)
     └── RegistryError             registry operations
-        ├── NotFound              no such object, or not visible to this tenant
-        └── Forbidden             the caller may not do this
+        ├── NotFound              no such object, or not visible to this tenant (HTTP 404)
+        ├── Forbidden             the caller may not do this (HTTP 403)
+        ├── Unauthorized          missing, unknown, revoked or expired credentials (HTTP 401)
+        ├── Conflict              duplicate, or a transition the current state refuses (409)
+        └── InvalidValue          a value the registry cannot accept (HTTP 422; names the field)
 
 Each carries what an operator needs to act (a TOML key, a CSV row, a field name) and never a
 message body: texts are personal data.
@@ -17,12 +20,15 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "Conflict",
     "Forbidden",
     "InputError",
+    "InvalidValue",
     "NotFound",
     "PolicyError",
     "RegistryError",
     "SpamgateError",
+    "Unauthorized",
 ]
 
 
@@ -66,3 +72,22 @@ class NotFound(RegistryError):  # noqa: N818 - the name reads as the HTTP answer
 
 class Forbidden(RegistryError):  # noqa: N818
     """The caller's role may not perform this operation."""
+
+
+class Unauthorized(RegistryError):  # noqa: N818
+    """No usable credentials: missing, malformed, unknown, revoked or expired (never says which
+    of the last four, so a token cannot be probed)."""
+
+
+class Conflict(RegistryError):  # noqa: N818
+    """The request clashes with the registry's state: a duplicate, or a transition the current
+    state does not allow. The message gives the reason (e.g. the allowed actions)."""
+
+
+class InvalidValue(RegistryError):  # noqa: N818
+    """A value the registry cannot accept (bad business number, invalid phone number, a parent
+    of the wrong kind); ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

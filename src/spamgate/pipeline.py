@@ -2,26 +2,42 @@
 
 Everything that reaches a verdict goes through :class:`Pipeline`: the CLI, the HTTP API and (later)
 the SMPP gateway. Bad input never raises out of it: it becomes an ``error`` verdict that says why.
+
+Models: unless told otherwise the pipeline loads the content and URL models shipped in the
+package (``SPAMGATE_MODEL`` / ``SPAMGATE_URL_MODEL``: a model directory, or ``none``), and skips a
+model whose check the default policy disables. Messages are scored in batches: ``judge_many``
+scores its whole batch with one call per model, ``judge`` a batch of one. A model that cannot be
+loaded is refused with a logged error; a running pipeline keeps its last good model.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from spamgate.checks.base import Check
-from spamgate.checks.context import AccountView, prepare
+from spamgate.checks.bursts import BURST_FACT, SWEEP_FACT, BurstCheck
+from spamgate.checks.campaigns import CAMPAIGN_FACT
+from spamgate.checks.context import AccountView, CheckContext, ModelScores, prepare
 from spamgate.checks.engine import CompiledPolicy, compile_policy, evaluate
 from spamgate.checks.registry import CHECKS
+from spamgate.checks.registry_view import RegistrySource
+from spamgate.checks.url_model import URL_SCORES_FACT
 from spamgate.config import PolicyFile, load_policy
-from spamgate.domain.message import KST, Message, parse_message
+from spamgate.domain.message import KST, Message, SendProof, parse_message
 from spamgate.domain.numbers import parse_number
 from spamgate.domain.verdict import Verdict
 from spamgate.errors import ConfigError, InputError
+from spamgate.model.artifact import ModelError
+from spamgate.model.bursts import BurstTracker, content_key
+from spamgate.model.campaigns import CampaignIndex
+from spamgate.model.scoring import ContentModel
+from spamgate.model.url import UrlModel
 
 __all__ = ["MessageFields", "Pipeline"]
 
@@ -38,6 +54,8 @@ class MessageFields:
     route: str | None = None
     at: str | datetime | None = None
     account: str | None = None
+    #: Per-send proof ``{timestamp, nonce, signature}`` (see spamgate.registry.persend).
+    auth: SendProof | Mapping[str, Any] | None = None
 
 
 class Pipeline:
@@ -49,17 +67,86 @@ class Pipeline:
         *,
         checks: Sequence[type[Check[Any]]] = CHECKS,
         clock: Callable[[], datetime] | None = None,
+        model: ContentModel | Path | Literal["default"] | None = "default",
+        url_model: UrlModel | Path | Literal["default"] | None = "default",
+        explain_above: float = 0.5,
+        campaigns: CampaignIndex | None = None,
+        bursts: BurstTracker | None = None,
+        registry: RegistrySource | None = None,
     ) -> None:
         self.policy = policy if policy is not None else load_policy()
+        #: The registry the registry checks read (one view per batch); None: they stay silent.
+        self.registry = registry
         self._checks = checks
         self._clock = clock or (lambda: datetime.now(KST))
         self._compiled: dict[str, CompiledPolicy] = {}
         self.default = self.compiled(self.policy.name)
-        self.model_id: str | None = None
+        self.explain_above = explain_above
+        self.content_model: ContentModel | None = None
+        self.url_model: UrlModel | None = None
+        enabled = {check.name for check in self.default.checks}
+        if "content_model" in enabled and model is not None:
+            self.content_model = _load_or_none(ContentModel, model)
+        if "url_model" in enabled and url_model is not None:
+            self.url_model = _load_or_none(UrlModel, url_model)
+        #: Registered campaigns (``spamgate campaigns add``), looked up per batch.
+        self.campaigns = campaigns if "campaigns" in enabled else None
+        #: Sliding-window burst and sweep state (bounded, in process), fed in order; only a
+        #: pipeline that judges a stream has one (see :meth:`start_burst_tracking`).
+        self.bursts = bursts if "bursts" in enabled else None
+
+    def start_burst_tracking(self) -> BurstTracker | None:
+        """Give this pipeline fresh sliding-window state for the ``bursts`` check, sized by the
+        policy (what a gateway or a batch scan wants; a one-off judgement gains nothing).
+        Returns ``None`` when the policy disables the check."""
+        self.bursts = None
+        for check in self.default.checks:
+            if isinstance(check, BurstCheck):
+                self.bursts = BurstTracker(window=check.options.window_minutes * 60)
+        return self.bursts
+
+    @property
+    def model_id(self) -> str | None:
+        """The content model's id (the verdict's ``model`` field), ``None`` without one."""
+        return self.content_model.model_id if self.content_model is not None else None
 
     @classmethod
-    def from_config(cls, path: Path | None) -> Pipeline:
-        return cls(load_policy(path))
+    def from_config(cls, path: Path | None, data_dir: Path | None = None) -> Pipeline:
+        """The policy at ``path`` over the defaults; models per ``SPAMGATE_MODEL`` and
+        ``SPAMGATE_URL_MODEL`` (a model directory, ``none``, or unset for the shipped ones);
+        the campaign index of ``data_dir`` when one is given; burst tracking started."""
+        pipeline = cls(
+            load_policy(path),
+            model=_model_spec(os.environ.get("SPAMGATE_MODEL")),
+            url_model=_model_spec(os.environ.get("SPAMGATE_URL_MODEL")),
+            campaigns=CampaignIndex.open(data_dir) if data_dir is not None else None,
+        )
+        pipeline.start_burst_tracking()
+        return pipeline
+
+    def load_model(self, path: Path) -> ContentModel:
+        """Replace the content model with the one at ``path``.
+
+        Raises :class:`ModelError` (and keeps the current model) if it cannot be used.
+        """
+        try:
+            model = ContentModel.load(path)
+        except ModelError as exc:
+            log.error("content model refused, keeping %s: %s", self.model_id, exc)
+            raise
+        self.content_model = model
+        log.info("content model %s loaded", model.model_id)
+        return model
+
+    def load_url_model(self, path: Path) -> UrlModel:
+        """Replace the URL model; raises :class:`ModelError` and keeps the current one."""
+        try:
+            model = UrlModel.load(path)
+        except ModelError as exc:
+            log.error("URL model refused, keeping the current one: %s", exc)
+            raise
+        self.url_model = model
+        return model
 
     @property
     def limits(self) -> Any:
@@ -97,6 +184,7 @@ class Pipeline:
             account=fields.account,
             max_chars=self.policy.limits.max_text_chars,
             now=self._clock(),
+            auth=fields.auth,
         )
         if message.recipient is not None and parse_number(message.recipient).reason == "non_digit":
             # A recipient that is not a number cannot be delivered to or judged.
@@ -106,16 +194,82 @@ class Pipeline:
         return message
 
     def judge(self, message: Message) -> Verdict:
-        """Judge a validated message under its account's policy."""
-        account = self.account_view(message.account)
-        name = account.policy if account is not None else self.policy.name
-        try:
-            compiled = self.compiled(name)
-        except ConfigError as exc:
-            log.error("account %s names a bad policy: %s", message.account, exc)
-            compiled = self.default
-        ctx = prepare(message, account=account)
-        return evaluate(compiled, ctx, model_id=self.model_id)
+        """Judge a validated message under its account's policy (a model batch of one)."""
+        return self.judge_batch([message])[0]
+
+    def judge_batch(self, messages: Sequence[Message]) -> list[Verdict]:
+        """Judge validated messages; each model scores the whole batch in one call."""
+        prepared: list[tuple[CompiledPolicy, CheckContext]] = []
+        view = self.registry.view() if self.registry is not None and messages else None
+        for message in messages:
+            account = self.account_view(message.account)
+            name = account.policy if account is not None else self.policy.name
+            try:
+                compiled = self.compiled(name)
+            except ConfigError as exc:
+                log.error("account %s names a bad policy: %s", message.account, exc)
+                compiled = self.default
+            prepared.append((compiled, prepare(message, account=account, registry=view)))
+        contexts = [ctx for _, ctx in prepared]
+        self._score(contexts)
+        model_id = self.model_id
+        return [evaluate(compiled, ctx, model_id=model_id) for compiled, ctx in prepared]
+
+    def _score(self, contexts: Sequence[CheckContext]) -> None:
+        """Put model scores into the contexts: one call per model for the whole batch."""
+        model = self.content_model
+        if model is not None and contexts:
+            scores = model.score_normalized(
+                [ctx.text.text for ctx in contexts], explain_above=self.explain_above
+            )
+            for ctx, score in zip(contexts, scores, strict=True):
+                ctx.model = ModelScores(
+                    spam_probability=score.spam_probability,
+                    model_id=model.model_id,
+                    label=score.label,
+                    top_features=score.top_features,
+                )
+        if self.bursts is not None:
+            self._observe_bursts(self.bursts, contexts)
+        campaigns = self.campaigns
+        if campaigns is not None and contexts:
+            campaigns.refresh()  # campaigns added since the last batch count from now on
+            if len(campaigns):
+                matches = campaigns.match_many([ctx.text.original for ctx in contexts])
+                for ctx, match in zip(contexts, matches, strict=True):
+                    if match is not None:
+                        ctx.facts[CAMPAIGN_FACT] = match
+        url_model = self.url_model
+        if url_model is not None:
+            unique = {u.url: u for ctx in contexts for u in ctx.urls if not u.is_shortener}
+            if unique:
+                probabilities = url_model.predict_proba(list(unique.values()))
+                by_url = dict(zip(unique, probabilities.tolist(), strict=True))
+                for ctx in contexts:
+                    if ctx.urls:
+                        ctx.facts[URL_SCORES_FACT] = {
+                            u.url: by_url[u.url] for u in ctx.urls if u.url in by_url
+                        }
+
+    @staticmethod
+    def _observe_bursts(tracker: BurstTracker, contexts: Sequence[CheckContext]) -> None:
+        for ctx in contexts:
+            recipient = ctx.recipient
+            invalid = recipient is not None and not recipient.valid
+            if recipient is not None and recipient.valid and ctx.registry is not None:
+                status = ctx.registry.number_status(recipient.digits)
+                invalid = status is not None and status.blocks_delivery
+            burst, sweep = tracker.observe(
+                content_key(ctx.text.text),
+                at=ctx.local_time,
+                sender=ctx.sender.digits if ctx.sender is not None else None,
+                recipient=recipient.digits if recipient is not None else None,
+                account=ctx.message.account,
+                recipient_invalid=invalid,
+            )
+            ctx.facts[BURST_FACT] = burst
+            if sweep is not None:
+                ctx.facts[SWEEP_FACT] = sweep
 
     def judge_fields(self, fields: MessageFields) -> Verdict:
         """Parse and judge; bad input becomes an ``error`` verdict, never an exception."""
@@ -126,4 +280,41 @@ class Pipeline:
         return self.judge(message)
 
     def judge_many(self, batch: Iterable[MessageFields]) -> list[Verdict]:
-        return [self.judge_fields(fields) for fields in batch]
+        """Parse and judge a batch, in order; the models score all valid messages at once."""
+        verdicts: list[Verdict | None] = []
+        valid: list[Message] = []
+        slots: list[int] = []
+        for fields in batch:
+            try:
+                message = self.parse(fields)
+            except InputError as exc:
+                verdicts.append(Verdict.error(exc.reason, policy=self.policy.name))
+                continue
+            slots.append(len(verdicts))
+            verdicts.append(None)
+            valid.append(message)
+        for slot, verdict in zip(slots, self.judge_batch(valid), strict=True):
+            verdicts[slot] = verdict
+        return [v for v in verdicts if v is not None]
+
+
+def _model_spec(value: str | None) -> Path | Literal["default"] | None:
+    if value is None or value.strip() in ("", "default"):
+        return "default"
+    if value.strip().lower() in ("none", "off", "0", "false"):
+        return None
+    return Path(value)
+
+
+def _load_or_none(
+    kind: type[ContentModel] | type[UrlModel],
+    spec: ContentModel | UrlModel | Path | Literal["default"],
+) -> Any:
+    """The model ``spec`` names, or ``None`` (logged) if it cannot be loaded."""
+    if not isinstance(spec, str | Path):
+        return spec
+    try:
+        return kind.load_default() if spec == "default" else kind.load(spec)
+    except ModelError as exc:
+        log.error("%s not loaded, judging without it: %s", kind.__name__, exc)
+        return None

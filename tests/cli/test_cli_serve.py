@@ -24,7 +24,16 @@ def test_serve_answers_healthz_and_check(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("spamgate")
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen(
-        [str(exe), "serve", "--http-port", str(port), "--data-dir", str(tmp_path / "var")],
+        [
+            str(exe),
+            "serve",
+            "--http-port",
+            str(port),
+            "--smpp-port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "var"),
+        ],
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "SPAMGATE_LOG_LEVEL": "WARNING"},

@@ -11,9 +11,21 @@ __all__ = [
     "BatchCheckResponse",
     "CheckRequest",
     "HealthResponse",
+    "SendProofIn",
     "SymbolPublic",
     "VerdictPublic",
 ]
+
+
+class SendProofIn(BaseModel):
+    """Per-send proof: HMAC-SHA256 with the account's secret over the message fields, a Unix
+    timestamp and a one-time nonce (format: ``spamgate.registry.persend``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: int = Field(ge=0, le=2**53, description="Unix time, seconds")
+    nonce: str = Field(min_length=1, max_length=128, description="16-64 of A-Z a-z 0-9 _ -")
+    signature: str = Field(min_length=1, max_length=128, description="lowercase hex HMAC-SHA256")
 
 
 class CheckRequest(BaseModel):
@@ -41,6 +53,8 @@ class CheckRequest(BaseModel):
     route: str | None = Field(default=None, max_length=64, description="domestic | international")
     at: str | None = Field(default=None, max_length=64, description="ISO-8601, Korea time if naive")
     account: str | None = Field(default=None, max_length=256)
+    #: Required by the registry for messages that name an account (PER_SEND_AUTH_FAILED).
+    auth: SendProofIn | None = None
 
 
 class BatchCheckRequest(BaseModel):

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spamgate.domain.message import Message
 from spamgate.domain.numbers import NumberInfo, parse_number
 from spamgate.text import ExtractedUrl, NormalizedText, extract_urls, normalize
+
+if TYPE_CHECKING:
+    from spamgate.checks.registry_view import RegistryView, SendAuth
 
 __all__ = ["AccountView", "CheckContext", "ModelScores", "find_phone_numbers", "prepare"]
 
@@ -46,6 +49,10 @@ class CheckContext:
     local_time: datetime
     account: AccountView | None = None
     model: ModelScores | None = None
+    #: The registry as of this batch (None: no registry, the registry checks stay silent).
+    registry: RegistryView | None = None
+    #: Outcome of the per-send proof, when a registry is present and the message names an account.
+    send_auth: SendAuth | None = None
     #: Derived facts checks publish for later checks (as Rspamd's spf.lua publishes spf_result),
     #: so no check needs to match another's symbol names.
     facts: dict[str, Any] = field(default_factory=dict)
@@ -84,8 +91,13 @@ def prepare(
     *,
     account: AccountView | None = None,
     model: ModelScores | None = None,
+    registry: RegistryView | None = None,
 ) -> CheckContext:
-    """Build the context for ``message``: normalise, extract URLs and numbers, parse parties."""
+    """Build the context for ``message``: normalise, extract URLs and numbers, parse parties.
+
+    With a ``registry`` view, a message that names an account has its per-send proof checked
+    here, once (checking consumes the nonce).
+    """
     normalized = normalize(message.text)
     return CheckContext(
         message=message,
@@ -96,4 +108,10 @@ def prepare(
         local_time=message.submitted_at,
         account=account,
         model=model,
+        registry=registry,
+        send_auth=(
+            registry.authenticate(message)
+            if registry is not None and message.account is not None
+            else None
+        ),
     )

@@ -10,9 +10,14 @@ from typing import Any
 
 from spamgate.checks.advertising import AdvertisingCheck
 from spamgate.checks.base import Check
+from spamgate.checks.bursts import BurstCheck
+from spamgate.checks.campaigns import CampaignCheck
+from spamgate.checks.content_model import ContentModelCheck
 from spamgate.checks.illegal_goods import IllegalGoodsCheck
 from spamgate.checks.numbers import NumbersCheck
 from spamgate.checks.origin import OriginCheck
+from spamgate.checks.registry_checks import RegistryCheck
+from spamgate.checks.url_model import UrlModelCheck
 from spamgate.checks.urls import UrlCheck
 
 __all__ = ["CHECKS", "all_symbols"]
@@ -20,9 +25,14 @@ __all__ = ["CHECKS", "all_symbols"]
 CHECKS: tuple[type[Check[Any]], ...] = (
     NumbersCheck,
     OriginCheck,
+    RegistryCheck,
     IllegalGoodsCheck,
     AdvertisingCheck,
     UrlCheck,
+    ContentModelCheck,
+    UrlModelCheck,
+    CampaignCheck,
+    BurstCheck,
 )
 
 

@@ -7,9 +7,11 @@ naming the field. Everything downstream can then trust it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from spamgate.errors import InputError
@@ -19,8 +21,10 @@ __all__ = [
     "DataCoding",
     "Message",
     "Route",
+    "SendProof",
     "parse_message",
     "parse_route",
+    "parse_send_proof",
     "parse_time",
 ]
 
@@ -47,6 +51,17 @@ class DataCoding(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SendProof:
+    """A per-send proof: an HMAC over the message with the account's secret, a Unix timestamp
+    and a one-time nonce (format: :mod:`spamgate.registry.persend`). Only its shape is checked
+    here; the registry checks the rest."""
+
+    timestamp: int
+    nonce: str
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One short message as submitted. ``submitted_at`` is always aware, in Asia/Seoul."""
 
@@ -58,6 +73,7 @@ class Message:
     account: str | None = None
     data_coding: DataCoding = DataCoding.UNICODE
     parts: int = 1
+    auth: SendProof | None = None
 
     def __post_init__(self) -> None:
         if self.submitted_at.tzinfo is None:
@@ -97,6 +113,33 @@ def parse_time(value: str | datetime | None, *, now: datetime | None = None) -> 
     return moment.astimezone(KST)
 
 
+_PROOF_FIELD_MAX = 256
+
+
+def parse_send_proof(value: SendProof | Mapping[str, Any] | None) -> SendProof | None:
+    """A :class:`SendProof` from ``{"timestamp", "nonce", "signature"}``; InputError if it is
+    not even shaped like one (a wrong signature is the registry's business, not an error)."""
+    if value is None or isinstance(value, SendProof):
+        return value
+    if not isinstance(value, Mapping):
+        raise InputError("auth must be an object {timestamp, nonce, signature}", field="auth")
+    unknown = sorted(set(value) - {"timestamp", "nonce", "signature"})
+    if unknown:
+        raise InputError(f"auth has unknown fields: {', '.join(map(str, unknown))}", field="auth")
+    timestamp = value.get("timestamp")
+    if isinstance(timestamp, str) and timestamp.isascii() and timestamp.isdigit():
+        timestamp = int(timestamp)
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or timestamp < 0:
+        raise InputError("auth.timestamp must be Unix seconds (an integer)", field="auth")
+    texts = []
+    for name in ("nonce", "signature"):
+        text = value.get(name)
+        if not isinstance(text, str) or not text or len(text) > _PROOF_FIELD_MAX:
+            raise InputError(f"auth.{name} must be a non-empty string", field="auth")
+        texts.append(text)
+    return SendProof(timestamp=timestamp, nonce=texts[0], signature=texts[1])
+
+
 def _clean_optional(value: str | None, name: str, limit: int = 64) -> str | None:
     if value is None:
         return None
@@ -120,6 +163,7 @@ def parse_message(
     account: str | None = None,
     max_chars: int = 2000,
     now: datetime | None = None,
+    auth: SendProof | Mapping[str, Any] | None = None,
 ) -> Message:
     """Validate raw fields into a :class:`Message`, or raise :class:`InputError`."""
     if text is None or text.strip() == "":
@@ -141,4 +185,5 @@ def parse_message(
         route=parse_route(route),
         submitted_at=parse_time(at, now=now),
         account=_clean_optional(account, "account", limit=128),
+        auth=parse_send_proof(auth),
     )
