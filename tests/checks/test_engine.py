@@ -183,3 +183,19 @@ def test_shipped_policy_names_every_symbol_and_nothing_else() -> None:
     groups = {s.group for c in CHECKS for s in c.symbols}
     assert groups <= set(data["groups"])
     assert Pipeline(load_policy()).default.disabled == {}
+
+
+class NeedsUrls(Check[NoOptions]):
+    name = "needs_urls"
+    symbols = (SymbolDef("NEEDS_URLS_RAN", 1.0, "test", "ran"),)
+    requires = ("urls",)
+
+    def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        yield Hit("NEEDS_URLS_RAN", ctx.urls[0].host)
+
+
+def test_check_with_absent_inputs_is_skipped() -> None:
+    pipeline = Pipeline(load_policy(), checks=(NeedsUrls,))
+    assert pipeline.judge_fields(MessageFields("링크 없는 문자")).symbol_names() == []
+    with_link = pipeline.judge_fields(MessageFields("확인 https://example.com/a"))
+    assert with_link.symbol_names() == ["NEEDS_URLS_RAN"]

@@ -99,7 +99,7 @@ _PROMO_TERMS = (
 )
 _PROMO_PCT = re.compile(r"\d{1,2}\s*%\s*(?:할인|off|dc|세일)|최대\s*\d{1,2}\s*%", re.I)
 _PROMO_EN = re.compile(r"\b(?:sale|discount|promo|offer)\b", re.I)
-_PROMO_EN_HINTS = ("sale", "disc", "promo", "offer")
+_PROMO_EN_HINTS = re.compile("sale|disc|promo|offer")
 _TRANSACTIONAL_TERMS = (
     "인증번호",
     "인증코드",
@@ -139,7 +139,7 @@ _TRANSACTIONAL_TERMS = (
     "진료",
     "처방",
 )
-_TRANSACTIONAL_EN_HINTS = ("code", "otp", "order", "shipped", "delivered", "payment", "statement")
+_TRANSACTIONAL_EN_HINTS = re.compile("code|otp|order|shipped|delivered|payment|statement")
 _TRANSACTIONAL_EN = re.compile(
     r"\b(?:verification code|one[- ]time (?:pass)?code|otp|your code|passcode|order (?:no|number)"
     r"|has been (?:shipped|delivered)|payment (?:received|due)|statement)\b",
@@ -239,10 +239,10 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         # The regexes cost microseconds each; cheap substring tests skip them for most texts.
         if "%" in text:
             promo.update(m.group(0).lower() for m in _PROMO_PCT.finditer(text))
-        if any(hint in text for hint in _PROMO_EN_HINTS):
+        if _PROMO_EN_HINTS.search(text):
             promo.update(m.group(0).lower() for m in _PROMO_EN.finditer(text))
         transactional = self._transactional.search(compact) or (
-            any(hint in text for hint in _TRANSACTIONAL_EN_HINTS)
+            _TRANSACTIONAL_EN_HINTS.search(text) is not None
             and bool(_TRANSACTIONAL_EN.search(text))
         )
         # Illegal goods make an advertisement when the text also calls to action (a link, a number

@@ -67,6 +67,9 @@ class Check(ABC, Generic[OptionsT]):
     name: ClassVar[str]
     symbols: ClassVar[tuple[SymbolDef, ...]]
     options_model: ClassVar[type[Options]] = NoOptions
+    #: Context attributes the check cannot work without (e.g. ``("urls",)``): when any is
+    #: ``None`` or empty the engine skips the check, so absent inputs never fire and cost nothing.
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: OptionsT) -> None:
         self.options = options

@@ -43,6 +43,7 @@ class ContentModelCheck(Check[ContentModelOptions]):
         SymbolDef("CONTENT_MODEL_LOW", 1.5, GROUP, "the content model finds this possibly spam"),
     )
     options_model = ContentModelOptions
+    requires = ("model",)
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
         scores = ctx.model

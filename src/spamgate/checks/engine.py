@@ -183,6 +183,13 @@ def _run_checks(compiled: CompiledPolicy, ctx: CheckContext) -> list[tuple[Effec
     fired: list[tuple[EffectiveSymbol, Hit]] = []
     error_sym = compiled.symbols[CHECK_ERROR.name]
     for check in compiled.checks:
+        skip = False
+        for need in check.requires:  # a loop, not all(genexpr): this runs for every check
+            if not getattr(ctx, need):
+                skip = True
+                break
+        if skip:
+            continue
         try:
             hits = list(check.check(ctx))
         except Exception as exc:  # a faulty check must not take the message or gateway down

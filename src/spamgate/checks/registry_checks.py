@@ -38,6 +38,7 @@ class RegistryOptions(Options):
 class RegistryCheck(Check[RegistryOptions]):
     name = "registry"
     options_model = RegistryOptions
+    requires = ("registry",)
     symbols = (
         SymbolDef(
             "PER_SEND_AUTH_FAILED",

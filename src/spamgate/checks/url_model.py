@@ -50,6 +50,7 @@ class UrlModelCheck(Check[UrlModelOptions]):
         ),
     )
     options_model = UrlModelOptions
+    requires = ("urls",)
 
     def __init__(self, options: UrlModelOptions) -> None:
         super().__init__(options)

@@ -181,6 +181,7 @@ class UrlCheck(Check[UrlOptions]):
         ),
     )
     options_model = UrlOptions
+    requires = ("urls",)
 
     def __init__(self, options: UrlOptions) -> None:
         super().__init__(options)
