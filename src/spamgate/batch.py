@@ -132,8 +132,7 @@ def scan_rows(
 
 
 def _judge_chunk(pipeline: Pipeline, records: list[CsvRow]) -> Iterator[tuple[int, Verdict]]:
-    usable = [r for r in records if r.fields is not None]
-    verdicts = iter(pipeline.judge_many([r.fields for r in usable if r.fields is not None]))
+    verdicts = iter(pipeline.judge_many([r.fields for r in records if r.fields is not None]))
     for record in records:
         if record.fields is None:
             verdict = Verdict.error(record.error or "unusable row", policy=pipeline.policy.name)

@@ -148,10 +148,6 @@ class Pipeline:
         self.url_model = model
         return model
 
-    @property
-    def limits(self) -> Any:
-        return self.policy.limits
-
     def compiled(self, name: str) -> CompiledPolicy:
         """The compiled policy ``name``, compiled on first use."""
         found = self._compiled.get(name)

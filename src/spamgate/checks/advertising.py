@@ -21,6 +21,7 @@ from pydantic import Field
 from spamgate.checks.base import Check, Hit, Options, SymbolDef
 from spamgate.checks.context import CheckContext
 from spamgate.domain.numbers import NumberKind, parse_number
+from spamgate.text import normalize
 from spamgate.text.terms import TermMatcher
 
 __all__ = ["AdFacts", "AdvertisingCheck", "AdvertisingOptions"]
@@ -202,10 +203,9 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
 
     def __init__(self, options: AdvertisingOptions) -> None:
         super().__init__(options)
-        self._promo = TermMatcher(_compact(t) for t in [*_PROMO_TERMS, *options.extra_promo_terms])
-        self._transactional = TermMatcher(
-            _compact(t) for t in [*_TRANSACTIONAL_TERMS, *options.extra_transactional_terms]
-        )
+        # Compacted by the same normaliser as the messages, so the keys match ctx.text.compact.
+        self._promo = _matcher([*_PROMO_TERMS, *options.extra_promo_terms])
+        self._transactional = _matcher([*_TRANSACTIONAL_TERMS, *options.extra_transactional_terms])
 
     # -- classification -------------------------------------------------------------------
     def _prefix(self, original: str) -> tuple[str, str | None]:
@@ -331,8 +331,8 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
             yield Hit("AD_NIGHT_SENDING", ctx.local_time.strftime("%H:%M KST"))
 
 
-def _compact(term: str) -> str:
-    return "".join(ch for ch in term.casefold() if ch.isalnum())
+def _matcher(terms: list[str]) -> TermMatcher:
+    return TermMatcher(normalize(term).compact for term in terms)
 
 
 def _has_optout(text: str) -> bool:

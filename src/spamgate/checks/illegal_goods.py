@@ -15,6 +15,7 @@ from pydantic import Field
 
 from spamgate.checks.base import Check, Hit, Options, SymbolDef
 from spamgate.checks.context import CheckContext
+from spamgate.text import normalize
 from spamgate.text.terms import TermMatcher
 
 __all__ = ["DEFAULT_TERMS", "IllegalGoodsCheck", "IllegalGoodsOptions"]
@@ -172,10 +173,6 @@ class IllegalGoodsOptions(Options):
     max_factor: float = Field(default=2.0, ge=1, le=5)
 
 
-def _compact(term: str) -> str:
-    return "".join(ch for ch in term.casefold() if ch.isalnum())
-
-
 def _is_hangul(ch: str) -> bool:
     return "가" <= ch <= "힣"
 
@@ -206,21 +203,26 @@ class IllegalGoodsCheck(Check[IllegalGoodsOptions]):
         # boundaries or inside random URL tails there, so they are matched on the readable text
         # (where the normaliser already re-joined single syllables split by separators) with
         # boundaries; a term written with a space also matches without it.
+        # Terms go through the same normaliser as the messages, so they match its forms exactly.
         compact_terms: list[str] = []
         text_terms: list[str] = []
         self._category_of: dict[str, str] = {}
+        #: Every form a matcher may report → the term's compact key (evidence and counting).
+        self._key_of: dict[str, str] = {}
         for category in _SYMBOLS:
             for term in DEFAULT_TERMS[category] + options.extra_terms.get(category, []):
                 text_only = term.startswith("=")
-                term = term.removeprefix("=").casefold()
-                key = _compact(term)
+                forms = normalize(term.removeprefix("="))
+                key = forms.compact
                 if not key or key in self._category_of:
                     continue
                 self._category_of[key] = category
                 if not text_only and len(key) >= 3 and all(_is_hangul(ch) for ch in key):
                     compact_terms.append(key)
+                    self._key_of[key] = key
                 else:
-                    text_terms.extend({" ".join(term.split()), key})
+                    text_terms.extend({forms.text, key})
+                    self._key_of[forms.text] = self._key_of[key] = key
         self._compact_terms = TermMatcher(compact_terms)
         self._text_terms = TermMatcher(text_terms)
 
@@ -230,7 +232,7 @@ class IllegalGoodsCheck(Check[IllegalGoodsOptions]):
         text = ctx.text.text
         hits += [term for a, b, term in self._text_terms.finditer(text) if _bounded(text, a, b)]
         for term in hits:
-            key = _compact(term)
+            key = self._key_of[term]
             terms = found.setdefault(self._category_of[key], [])
             if key not in terms:
                 terms.append(key)

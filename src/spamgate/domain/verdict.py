@@ -6,7 +6,7 @@ The JSON shape of :meth:`Verdict.to_dict` is a public contract (DESIGN.md): the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -83,7 +83,6 @@ class Verdict:
     policy: str = "default"
     model: str | None = None
     reason: str | None = None  # only for action == error: why the input could not be judged
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def error(cls, reason: str, *, policy: str = "default") -> Verdict:
@@ -106,5 +105,4 @@ class Verdict:
         }
         if self.reason is not None:
             out["reason"] = self.reason
-        out.update(self.extra)
         return out
