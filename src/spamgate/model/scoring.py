@@ -21,10 +21,17 @@ import numpy as np
 import numpy.typing as npt
 
 from spamgate.model.artifact import Artifact, ModelError, load_artifact
-from spamgate.model.features import CONTENT_LAYOUT, Ngrams, extract
+from spamgate.model.features import CONTENT_LAYOUT, Ngrams, extract, language_of
 from spamgate.text import normalize
 
-__all__ = ["BATCH", "ContentModel", "ContentScore", "default_model_path", "sigmoid"]
+__all__ = [
+    "BATCH",
+    "ContentModel",
+    "ContentScore",
+    "default_model_path",
+    "row_thresholds",
+    "sigmoid",
+]
 
 #: Messages hashed per chunk: large enough to amortise numpy's per-call cost, small enough to
 #: stay in cache.
@@ -39,6 +46,17 @@ def sigmoid(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 def default_model_path() -> Path:
     """The model shipped inside the package."""
     return Path(str(resources.files("spamgate.model") / "default"))
+
+
+def row_thresholds(
+    thresholds: dict[str, float], name: str, texts: Sequence[str]
+) -> npt.NDArray[np.float64]:
+    """Each text's threshold ``name`` (e.g. ``fpr_0.005``): its language's own
+    (``ko:fpr_0.005``, picked on that language's validation ham) when there is one."""
+    shared = thresholds[name]
+    return np.array(
+        [thresholds.get(f"{language_of(t)}:{name}", shared) for t in texts], dtype=np.float64
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +191,10 @@ class ContentModel:
                 break
         del cols
         return out
+
+    def thresholds_for(self, texts: Sequence[str], name: str) -> npt.NDArray[np.float64]:
+        """Each text's threshold ``name`` (see :func:`row_thresholds`)."""
+        return row_thresholds(self.thresholds, name, texts)
 
     def explain(self, text: str, k: int = 5) -> list[str]:
         """The ``k`` n-grams of ``text`` (normalised here) that pushed its score up the most."""

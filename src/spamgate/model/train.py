@@ -4,11 +4,18 @@
 * Model: L2 logistic regression (liblinear, deterministic with the seed) for spam vs ham; a
   second one on the spam rows only for the finer class (smishing vs other spam) when both have
   enough rows.
-* Augmentation: an obfuscated copy of a seeded half of the training rows (both classes).
-* Calibration: Platt scaling of the margin, fitted on the validation split (20 <= bucket < 35).
+* Augmentation: an obfuscated copy of a seeded share (default: every row) of the training rows,
+  ham and spam alike, drawn with the training seed (evaluation draws its variants with seed 0).
+* Calibration: Platt scaling of the margin (Newton steps with a line search), fitted on the
+  validation split (20 <= bucket < 35).
 * Thresholds: on validation ham from SMS data sets (:data:`NON_SMS_HAM_SOURCES` left out), the
   lowest probability at which the ham false-positive rate stays within 0.1 %, 0.3 %, 0.5 % and
-  1 %. Metrics are computed on validation rows only.
+  1 % (``fpr_0.005``). ``TrainOptions.language_thresholds`` adds one set per language group
+  (``ko:fpr_0.005``, ``other:fpr_0.005``; :func:`spamgate.model.features.language_of`), as
+  Korean SMS ham scores higher than English ham. It is off by default: with ~500 Korean SMS ham
+  in validation the 0.5 % Korean cut rests on 2 messages, and grouped cross-validation
+  (``spamgate bench model_quality``) found it raised Korean ham FPR on held-out folds. Metrics
+  are computed on validation rows only.
 
 No text is logged; progress messages carry counts only.
 """
@@ -29,24 +36,36 @@ import scipy.sparse as sp
 from spamgate.errors import InputError
 from spamgate.model.artifact import save_artifact
 from spamgate.model.data import NON_SMS_HAM_SOURCES, Example, load_examples
-from spamgate.model.features import CONTENT_LAYOUT, FeatureLayout, extract, to_matrix
+from spamgate.model.features import (
+    CONTENT_LAYOUT,
+    LANGUAGES,
+    FeatureLayout,
+    extract,
+    language_of,
+    to_matrix,
+)
 from spamgate.model.metrics import binary_metrics, ranking_metrics, threshold_at_fpr
 from spamgate.model.obfuscate import VARIANTS, obfuscate
+from spamgate.model.scoring import row_thresholds
 from spamgate.text import normalize
 
 __all__ = [
     "DEFAULT_SEED",
     "FPR_TARGETS",
+    "FittedContent",
     "TrainOptions",
     "TrainResult",
     "default_model_id",
     "featurize",
+    "fit_content",
+    "sms_ham_mask",
     "train_content_model",
 ]
 
 DEFAULT_SEED = 20261126
 FPR_TARGETS = (0.001, 0.003, 0.005, 0.01)
 _MIN_FINE_ROWS = 20
+_MIN_LANGUAGE_HAM = 200
 Progress = Callable[[str], None]
 
 
@@ -56,7 +75,10 @@ class TrainOptions:
     c: float = 32.0
     fine_c: float = 4.0
     sms_ham_weight: float = 4.0
-    augment: float = 0.5
+    non_sms_ham_weight: float = 1.0
+    spam_weight: float = 1.0
+    language_thresholds: bool = False
+    augment: float = 1.0
     model_id: str | None = None
     created: str | None = None
 
@@ -105,23 +127,39 @@ def _fit_lr(
 
 
 def _platt(margin: npt.NDArray[np.float64], y: npt.NDArray[np.bool_]) -> tuple[float, float]:
-    """Fit ``sigmoid(a*m + b)`` to ``y`` by Newton steps on the log-loss (Platt's targets)."""
+    """Fit ``sigmoid(a*m + b)`` to ``y``: Platt's targets, Newton steps with a backtracking line
+    search (Lin, Lin & Weng 2007). Without the line search a validation split the model
+    separates cleanly sends the plain Newton iteration off to ``a ~ 1e10``."""
     n_pos = float(y.sum())
     n_neg = float(y.size - n_pos)
     target = np.where(y, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
-    a, b = 1.0, 0.0
+
+    def loss(a: float, b: float) -> float:
+        z = a * margin + b  # -[t log p + (1-t) log(1-p)] = log(1 + e^z) - t z, computed stably
+        return float(np.sum(np.logaddexp(0.0, z) - target * z))
+
+    a, b = 0.0, float(np.log((n_pos + 1) / (n_neg + 1)))
+    current = loss(a, b)
     for _ in range(100):
-        z = np.clip(a * margin + b, -35, 35)
-        p = 1 / (1 + np.exp(-z))
+        p = 0.5 * (1.0 + np.tanh(0.5 * (a * margin + b)))
         w = p * (1 - p) + 1e-12
         g = np.array([np.sum((p - target) * margin), np.sum(p - target)])
+        if float(np.abs(g).max()) < 1e-7:
+            break
         h = np.array(
             [[np.sum(w * margin * margin), np.sum(w * margin)], [np.sum(w * margin), np.sum(w)]]
         ) + 1e-9 * np.eye(2)
         step = np.linalg.solve(h, g)
-        a, b = a - float(step[0]), b - float(step[1])
-        if float(np.abs(step).max()) < 1e-10:
+        size = 1.0
+        while size >= 1e-10:
+            na, nb = a - size * float(step[0]), b - size * float(step[1])
+            tried = loss(na, nb)
+            if tried <= current - 1e-4 * size * float(g @ step):
+                break
+            size /= 2
+        if size < 1e-10:
             break
+        a, b, current = na, nb, tried
     return a, b
 
 
@@ -147,6 +185,23 @@ def _subsets(examples: Sequence[Example]) -> dict[str, npt.NDArray[np.bool_]]:
     return out
 
 
+def _at_row_thresholds(
+    y: npt.NDArray[np.bool_],
+    proba: npt.NDArray[np.float64],
+    thresholds: dict[str, float],
+    name: str,
+    texts: Sequence[str],
+) -> dict[str, Any]:
+    """Metrics at threshold ``name``, each row held to its language's value where there is one."""
+    out = binary_metrics(y, proba - row_thresholds(thresholds, name, texts), 0.0)
+    out["threshold"] = {
+        k.split(":")[0] if ":" in k else "shared": round(v, 6)
+        for k, v in thresholds.items()
+        if k == name or k.endswith(f":{name}")
+    }
+    return out
+
+
 def evaluate_subsets(
     examples: Sequence[Example],
     proba: npt.NDArray[np.float64],
@@ -157,12 +212,17 @@ def evaluate_subsets(
     report: dict[str, Any] = {}
     for name, mask in _subsets(examples).items():
         ys, ps = y[mask], proba[mask]
+        texts = [e.text for e, m in zip(examples, mask.tolist(), strict=True) if m]
         entry: dict[str, Any] = {
             "rows": int(mask.sum()),
             "spam": int(ys.sum()),
             "ham": int((~ys).sum()),
             **ranking_metrics(ys, ps),
-            "at_model_thresholds": {k: binary_metrics(ys, ps, t) for k, t in thresholds.items()},
+            "at_model_thresholds": {
+                k: _at_row_thresholds(ys, ps, thresholds, k, texts)
+                for k in thresholds
+                if ":" not in k
+            },
         }
         if (~ys).any() and ys.any():
             own = {}
@@ -174,29 +234,57 @@ def evaluate_subsets(
     return report
 
 
-def train_content_model(
-    paths: Sequence[Path], options: TrainOptions | None = None, progress: Progress | None = None
-) -> TrainResult:
-    """Train on ``paths`` (``label,text`` CSVs); raises :class:`InputError` for bad data."""
-    opts = options or TrainOptions()
-    say = progress or (lambda _msg: None)
-    examples, files, dropped = load_examples(paths)
-    train = [e for e in examples if e.split == "train"]
-    val = [e for e in examples if e.split == "validation"]
-    say(f"{len(examples):,} distinct texts: {len(train):,} train, {len(val):,} validation")
+@dataclass(frozen=True, slots=True)
+class FittedContent:
+    """A content model fitted on given train rows and calibrated on given validation rows."""
+
+    arrays: dict[str, npt.NDArray[Any]]
+    calibration: dict[str, Any]
+    thresholds: dict[str, float]
+    fine_classes: list[str] | None
+    augmented: int
+    layout: FeatureLayout = CONTENT_LAYOUT
+
+    def margins(self, x: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Raw margins ``x · w + b`` of a feature matrix."""
+        w = self.arrays["coef"].astype(np.float64)
+        out: npt.NDArray[np.float64] = x @ w + float(self.arrays["intercept"][0])
+        return out
+
+    def proba(self, x: sp.csr_matrix) -> npt.NDArray[np.float64]:
+        """Calibrated spam probabilities of a feature matrix."""
+        a, b = self.calibration["a"], self.calibration["b"]
+        z = np.clip(a * self.margins(x) + b, -35, 35)
+        out: npt.NDArray[np.float64] = 1 / (1 + np.exp(-z))
+        return out
+
+
+def sms_ham_mask(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
+    """Ham rows from SMS data sets (the ones thresholds are set on)."""
+    non_sms = set(NON_SMS_HAM_SOURCES)
+    return np.array([not e.is_spam and not (e.sources & non_sms) for e in examples], dtype=bool)
+
+
+def fit_content(
+    train: Sequence[Example],
+    val: Sequence[Example],
+    opts: TrainOptions,
+    say: Progress = lambda _msg: None,
+    layout: FeatureLayout = CONTENT_LAYOUT,
+) -> FittedContent:
+    """Fit on ``train``; calibrate and pick thresholds on ``val`` (the shipped recipe).
+
+    ``layout`` is for experiments (``bench/bench_model_quality.py``); a shipped model must use
+    :data:`CONTENT_LAYOUT`, the one the scoring code computes."""
     y_train = np.array([e.is_spam for e in train])
     if y_train.all() or not y_train.any():
         raise InputError("the training split has only one class; give more rows of each class")
     # SMS ham is scarce next to kim2024's non-SMS "normal" texts: weigh it up so the model
     # learns what ordinary Korean and English SMS look like.
-    weight = np.array(
-        [
-            opts.sms_ham_weight
-            if not e.is_spam and not e.sources & set(NON_SMS_HAM_SOURCES)
-            else 1.0
-            for e in train
-        ]
+    weight = np.where(
+        y_train, opts.spam_weight, np.where(sms_ham_mask(train), opts.sms_ham_weight, 1.0)
     )
+    weight = np.where(~y_train & ~sms_ham_mask(train), opts.non_sms_ham_weight, weight)
     texts = [normalize(e.text).text for e in train]
     # Augmentation: an obfuscated copy (spacing, dots, jamo, full-width, look-alikes) of a
     # seeded share of the training rows, ham and spam alike, so that the model recognises
@@ -209,7 +297,7 @@ def train_content_model(
     ]
     y_fit = np.concatenate([y_train, y_train[extra]])
     w_fit = np.concatenate([weight, weight[extra]])
-    x_all = featurize(texts)
+    x_all = featurize(texts, layout)
     x_train = x_all[: len(train)]
     say(f"features: {x_all.shape[1]:,} columns, {x_all.nnz:,} non-zeros; {len(extra):,} augmented")
     coef, intercept = _fit_lr(x_all, y_fit, opts.c, opts.seed, w_fit)
@@ -219,7 +307,7 @@ def train_content_model(
     }
     fine_classes: list[str] | None = None
     spam_rows = np.flatnonzero(y_train)
-    y_fine = np.array([train[i].label == "smishing" for i in spam_rows])
+    y_fine = np.array([train[i].label == "smishing" for i in spam_rows.tolist()])
     if min(int(y_fine.sum()), int((~y_fine).sum())) >= _MIN_FINE_ROWS:
         fine_coef, fine_b = _fit_lr(x_train[spam_rows], y_fine, opts.fine_c, opts.seed)
         arrays["fine_coef"] = fine_coef
@@ -229,8 +317,8 @@ def train_content_model(
 
     w = coef.astype(np.float64)
     y_val = np.array([e.is_spam for e in val])
-    if val and y_val.any() and not y_val.all():
-        x_val = featurize([normalize(e.text).text for e in val])
+    if len(val) and y_val.any() and not y_val.all():
+        x_val = featurize([normalize(e.text).text for e in val], layout)
         margin_val = x_val @ w + intercept
         a, b = _platt(margin_val, y_val)
         fitted_on = "validation"
@@ -239,17 +327,47 @@ def train_content_model(
         a, b = _platt(x_train @ w + intercept, y_train)
         fitted_on = "train"
     proba_val = 1 / (1 + np.exp(-np.clip(a * margin_val + b, -35, 35)))
-    sms_ham = np.array(
-        [not e.is_spam and not (e.sources & set(NON_SMS_HAM_SOURCES)) for e in val], dtype=bool
-    )
+    sms_ham = sms_ham_mask(val) if fitted_on == "validation" else np.zeros(0, dtype=bool)
     thresholds = {f"fpr_{fpr:g}": threshold_at_fpr(proba_val[sms_ham], fpr) for fpr in FPR_TARGETS}
-    metrics = evaluate_subsets(val, proba_val, thresholds) if fitted_on == "validation" else {}
+    # Per-language thresholds ("ko:fpr_0.005"), each on that language's SMS ham, where there
+    # is enough of it to put a 0.1 % point on.
+    languages = np.array([language_of(e.text) for e in val]) if len(margin_val) else np.zeros(0)
+    for language in LANGUAGES if opts.language_thresholds else ():
+        ham = proba_val[sms_ham & (languages == language)]
+        if ham.size >= _MIN_LANGUAGE_HAM:
+            for fpr in FPR_TARGETS:
+                thresholds[f"{language}:fpr_{fpr:g}"] = threshold_at_fpr(ham, fpr)
+    return FittedContent(
+        arrays=arrays,
+        calibration={"method": "platt", "a": a, "b": b, "fitted_on": fitted_on},
+        thresholds=thresholds,
+        fine_classes=fine_classes,
+        augmented=len(extra),
+        layout=layout,
+    )
+
+
+def train_content_model(
+    paths: Sequence[Path], options: TrainOptions | None = None, progress: Progress | None = None
+) -> TrainResult:
+    """Train on ``paths`` (``label,text`` CSVs); raises :class:`InputError` for bad data."""
+    opts = options or TrainOptions()
+    say = progress or (lambda _msg: None)
+    examples, files, dropped = load_examples(paths)
+    train = [e for e in examples if e.split == "train"]
+    val = [e for e in examples if e.split == "validation"]
+    say(f"{len(examples):,} distinct texts: {len(train):,} train, {len(val):,} validation")
+    fitted = fit_content(train, val, opts, say)
+    metrics: dict[str, Any] = {}
+    if fitted.calibration["fitted_on"] == "validation":
+        proba_val = fitted.proba(featurize([normalize(e.text).text for e in val]))
+        metrics = evaluate_subsets(val, proba_val, fitted.thresholds)
     counts = {
         "distinct": len(examples),
         "train": len(train),
         "validation": len(val),
         "holdout_skipped": sum(1 for e in examples if e.split == "holdout"),
-        "train_spam": int(y_train.sum()),
+        "train_spam": sum(1 for e in train if e.is_spam),
         "train_smishing": sum(1 for e in train if e.label == "smishing"),
     }
     meta: dict[str, Any] = {
@@ -258,7 +376,7 @@ def train_content_model(
         "created": opts.created,
         "seed": opts.seed,
         "classes": ["ham", "spam"],
-        "fine_classes": fine_classes,
+        "fine_classes": fitted.fine_classes,
         "training_data": [f.to_dict() for f in files],
         "training_rows": counts,
         "dropped": dict(sorted(dropped.items())),
@@ -267,12 +385,15 @@ def train_content_model(
             "C": opts.c,
             "fine_C": opts.fine_c,
             "sms_ham_weight": opts.sms_ham_weight,
+            "non_sms_ham_weight": opts.non_sms_ham_weight,
+            "spam_weight": opts.spam_weight,
+            "language_thresholds": opts.language_thresholds,
             "augment": opts.augment,
             "split": "bucket = sha1(group_key) % 100; validation 20 <= bucket < 35",
         },
-        "calibration": {"method": "platt", "a": a, "b": b, "fitted_on": fitted_on},
-        "thresholds": thresholds,
+        "calibration": fitted.calibration,
+        "thresholds": fitted.thresholds,
         "metrics": {"validation": metrics},
     }
     say("done")
-    return TrainResult(meta=meta, arrays=arrays, layout=CONTENT_LAYOUT)
+    return TrainResult(meta=meta, arrays=fitted.arrays, layout=CONTENT_LAYOUT)

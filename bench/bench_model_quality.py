@@ -1,0 +1,353 @@
+"""Benchmark: the content model's quality targets (issue 4), by grouped cross-validation.
+
+``spamgate bench model_quality`` trains the shipped recipe (``fit_content`` with the default
+``TrainOptions`` of :mod:`spamgate.model.train`) ``K`` times on the training data
+(never on the withheld bucket < 20 rows, which are not in the folder anyway) and reports:
+
+* UCI SMS spam: spam F1 and ham FPR at the threshold chosen for 0.3 % validation ham FPR
+  (target F1 >= 0.97 with FPR <= 0.3 %);
+* Korean smishing against realistic Korean SMS ham (the synthetic set's ham): recall and ham
+  FPR at the 0.5 % threshold (target recall >= 0.95 with FPR <= 0.5 %);
+* obfuscated variants (``spamgate model eval --obfuscate``'s transforms, seed 0, which training
+  augmentation never draws: it uses the training seed): worst recall drop in points (target <= 2)
+  on kim2024 smishing and on all spam.
+
+Protocol. Folds are groups, not rows: rows sharing SOURCES.md's ``group_key`` stay together,
+as in the withheld split of the public sets. The synthetic Korean set's withheld test was written
+separately (new templates), and its rows are template siblings that differ in brand names and so
+in ``group_key``: there, near-duplicates (Jaccard >= 0.5 on character 5-grams of the digit-masked
+``dedup_key``) are joined too, so a template is never on both sides. Fold ``k`` is the test fold,
+fold ``k+1`` the inner validation (calibration and thresholds are picked there, as the shipped
+model picks them on ``20 <= bucket < 35``), the other folds train. Thresholds are the model's
+own: per language group (Hangul share) where the model has them. Counts are pooled over the
+``K`` test folds; the per-fold range is reported beside them. ``SPAMGATE_QUALITY_NEAR_DUP=none``
+joins by ``group_key`` only (``all``: near-duplicates in every set). About 2-4 minutes on a
+free core. Writes ``bench/results/model_quality.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from rich.console import Console
+from rich.table import Table
+
+from spamgate.domain.message import KST
+from spamgate.model.data import Example, bucket_of, dedup_key, group_key, load_examples
+from spamgate.model.features import CONTENT_LAYOUT, FeatureLayout
+from spamgate.model.metrics import binary_metrics
+from spamgate.model.obfuscate import VARIANTS, obfuscate
+from spamgate.model.scoring import row_thresholds
+from spamgate.model.train import TrainOptions, featurize, fit_content
+from spamgate.text import normalize
+
+#: The sets ``make model`` trains on (ExAIS is left out; see the Makefile).
+MODEL_SETS = (
+    "uci_sms_spam",
+    "mendeley_sms_phishing",
+    "smishtank",
+    "kor_phishing_kim2024",
+    "kor_sms_synthetic",
+)
+KOREAN = frozenset({"kor_phishing_kim2024", "kor_sms_synthetic"})
+FOLDS = 5
+NEAR_DUP_JACCARD = 0.5
+_DIGITS = re.compile(r"\d+")
+Bools = npt.NDArray[np.bool_]
+
+
+def near_duplicate_groups(
+    texts: Sequence[str],
+    linkable: Sequence[bool] | None = None,
+    jaccard: float = NEAR_DUP_JACCARD,
+) -> list[int]:
+    """A group id per text: connected components of ``group_key`` equality and near-duplicates.
+
+    Character 5-grams (binary, hashed) of the digit-masked ``dedup_key``; 5-grams found in more
+    than 300 texts are dropped (they say nothing about near-duplication and make the pairwise
+    product dense). Pairs at Jaccard >= ``jaccard`` are joined when both are ``linkable``.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    parent = list(range(len(texts)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(a: int, b: int) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    first: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        join(first.setdefault(group_key(text), i), i)
+    allowed = [True] * len(texts) if linkable is None else list(linkable)
+    # rows that may not be linked get no 5-grams, so they match nothing
+    masked = [
+        _DIGITS.sub("0", dedup_key(t)) if ok else "" for t, ok in zip(texts, allowed, strict=True)
+    ]
+    vectorizer = HashingVectorizer(
+        analyzer="char", ngram_range=(5, 5), n_features=2**20, alternate_sign=False, norm=None
+    )
+    x = vectorizer.transform(masked).tocsc()
+    df = np.diff(x.indptr)
+    x = x[:, np.flatnonzero((df > 0) & (df <= 300))].tocsr()
+    x.data[:] = 1.0
+    size = np.asarray(x.sum(axis=1)).ravel()
+    xt = x.T.tocsr()
+    for lo in range(0, len(texts), 2000):
+        product = sp.coo_matrix(x[lo : lo + 2000] @ xt)
+        rows, cols, inter = product.row + lo, product.col, product.data
+        upper = cols > rows
+        rows, cols, inter = rows[upper], cols[upper], inter[upper]
+        near = inter / (size[rows] + size[cols] - inter + 1e-9) >= jaccard
+        for a, b in zip(rows[near].tolist(), cols[near].tolist(), strict=True):
+            join(a, b)
+    return [find(i) for i in range(len(texts))]
+
+
+def assign_folds(
+    examples: Sequence[Example], k: int = FOLDS, near_dup: str = "synthetic"
+) -> npt.NDArray[np.int64]:
+    """The fold of each example: the bucket of its group's first ``group_key``, modulo ``k``.
+
+    ``near_dup``: which rows near-duplicate links may join — ``synthetic`` (the Korean set
+    whose withheld test was written separately, so its test texts are new templates), ``all``
+    or ``none`` (``group_key`` only, like the withheld split of the public sets).
+    """
+    if near_dup not in ("synthetic", "all", "none"):
+        raise ValueError(f"near_dup must be synthetic, all or none, not {near_dup!r}")
+    linkable = [
+        near_dup == "all" or (near_dup == "synthetic" and "kor_sms_synthetic" in e.sources)
+        for e in examples
+    ]
+    groups = near_duplicate_groups([e.text for e in examples], linkable)
+    return np.array([bucket_of(group_key(examples[g].text)) % k for g in groups], dtype=np.int64)
+
+
+def _mask(examples: Sequence[Example], test: Callable[[Example], bool]) -> Bools:
+    return np.fromiter((test(e) for e in examples), dtype=np.bool_, count=len(examples))
+
+
+def subsets(examples: Sequence[Example]) -> dict[str, Bools]:
+    """The rows each target is measured on."""
+    ko_smish = _mask(examples, lambda e: e.label == "smishing" and bool(e.sources & KOREAN))
+    ko_sms_ham = _mask(examples, lambda e: not e.is_spam and "kor_sms_synthetic" in e.sources)
+    ko_ham = _mask(examples, lambda e: not e.is_spam and bool(e.sources & KOREAN))
+    uci = _mask(examples, lambda e: "uci_sms_spam" in e.sources)
+    return {
+        "uci_sms_spam": uci,
+        "korean_smishing_vs_sms_ham": ko_smish | ko_sms_ham,
+        "korean_smishing_vs_all_korean_ham": ko_smish | ko_ham,
+        "kor_sms_synthetic": _mask(examples, lambda e: "kor_sms_synthetic" in e.sources),
+        "mendeley_sms_phishing": _mask(examples, lambda e: "mendeley_sms_phishing" in e.sources),
+    }
+
+
+#: (subset, threshold name) pairs reported; the first two are the issue's targets.
+REPORTED = (
+    ("uci_sms_spam", "fpr_0.003"),
+    ("korean_smishing_vs_sms_ham", "fpr_0.005"),
+    ("korean_smishing_vs_all_korean_ham", "fpr_0.005"),
+    ("kor_sms_synthetic", "fpr_0.005"),
+    ("mendeley_sms_phishing", "fpr_0.003"),
+)
+OBFUSCATION_SETS: dict[str, Callable[[Example], bool]] = {
+    "kor_phishing_kim2024": lambda e: e.is_spam and "kor_phishing_kim2024" in e.sources,
+    "all_spam": lambda e: e.is_spam,
+}
+OBFUSCATION_THRESHOLD = "fpr_0.005"  # what `spamgate model eval --obfuscate` uses by default
+
+
+def _pool(counts: list[dict[str, Any]]) -> dict[str, Any]:
+    tp, fp, fn, tn = (sum(c[k] for c in counts) for k in ("tp", "fp", "fn", "tn"))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "tn": tn,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "ham_fpr": round(fp / (fp + tn), 5) if fp + tn else 0.0,
+        "f1_range": [min(c["f1"] for c in counts), max(c["f1"] for c in counts)],
+        "recall_range": [min(c["recall"] for c in counts), max(c["recall"] for c in counts)],
+        "ham_fpr_range": [min(c["ham_fpr"] for c in counts), max(c["ham_fpr"] for c in counts)],
+    }
+
+
+def cross_validate(
+    examples: Sequence[Example],
+    opts: TrainOptions,
+    *,
+    k: int = FOLDS,
+    folds: npt.NDArray[np.int64] | None = None,
+    layout: FeatureLayout = CONTENT_LAYOUT,
+    say: Callable[[str], None] = lambda _m: None,
+) -> dict[str, Any]:
+    """Pooled test-fold metrics of ``opts`` (see the module docstring for the protocol)."""
+    rows = [e for e in examples if e.split != "holdout"]
+    fold_of = assign_folds(rows, k) if folds is None else folds
+    per_fold: dict[str, list[dict[str, Any]]] = {f"{s}@{t}": [] for s, t in REPORTED}
+    thresholds: list[dict[str, float]] = []
+    obf: dict[str, dict[str, list[tuple[int, int, int]]]] = {
+        name: {v: [] for v in VARIANTS} for name in OBFUSCATION_SETS
+    }
+    for fold in range(k):
+        val_fold = (fold + 1) % k
+        train = [e for e, f in zip(rows, fold_of, strict=True) if f not in (fold, val_fold)]
+        val = [e for e, f in zip(rows, fold_of, strict=True) if f == val_fold]
+        test = [e for e, f in zip(rows, fold_of, strict=True) if f == fold]
+        t0 = time.perf_counter()
+        fitted = fit_content(train, val, opts, layout=layout)
+        proba = fitted.proba(featurize([normalize(e.text).text for e in test], layout))
+        thresholds.append({k: round(v, 6) for k, v in fitted.thresholds.items()})
+        y = np.array([e.is_spam for e in test])
+        masks = subsets(test)
+        for name, threshold in REPORTED:
+            m = masks[name]
+            cut = row_thresholds(fitted.thresholds, threshold, [e.text for e in test])
+            # binary_metrics compares with one threshold: shift each row by its own instead
+            per_fold[f"{name}@{threshold}"].append(binary_metrics(y[m], (proba - cut)[m], 0.0))
+        for name, pick in OBFUSCATION_SETS.items():
+            spam = [e.text for e in test if pick(e)]
+            t_obf = row_thresholds(fitted.thresholds, OBFUSCATION_THRESHOLD, spam)
+            caught = fitted.proba(featurize([normalize(t).text for t in spam], layout)) >= t_obf
+            for variant in VARIANTS:
+                changed = [normalize(obfuscate(t, variant, 0)).text for t in spam]
+                # the variant keeps its original's language group: disguise must not move it
+                flagged = fitted.proba(featurize(changed, layout)) >= t_obf
+                obf[name][variant].append((len(spam), int(caught.sum()), int(flagged.sum())))
+        say(f"fold {fold + 1}/{k}: {len(train):,} train, {len(test):,} test rows, "
+            f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+    obfuscation: dict[str, Any] = {}
+    for name, by_variant in obf.items():
+        variants: dict[str, dict[str, Any]] = {}
+        for variant, parts in by_variant.items():
+            n = sum(p[0] for p in parts)
+            base: float = sum(p[1] for p in parts) / n
+            hit: float = sum(p[2] for p in parts) / n
+            drops = [100 * (p[1] - p[2]) / p[0] for p in parts if p[0]]
+            variants[variant] = {
+                "recall": round(hit, 4),
+                "drop_points": round(100 * (base - hit), 2),
+                "drop_range": [round(min(drops), 2), round(max(drops), 2)],
+            }
+        obfuscation[name] = {
+            "spam_texts": sum(p[0] for p in next(iter(by_variant.values()))),
+            "recall": round(base, 4),
+            "variants": variants,
+            "worst_drop_points": max(v["drop_points"] for v in variants.values()),
+        }
+    return {
+        "folds": k,
+        "rows": len(rows),
+        "metrics": {name: _pool(counts) for name, counts in per_fold.items()},
+        "thresholds_per_fold": thresholds,
+        "obfuscation": obfuscation,
+    }
+
+
+def targets_met(result: dict[str, Any]) -> dict[str, bool]:
+    m = result["metrics"]
+    uci = m["uci_sms_spam@fpr_0.003"]
+    ko = m["korean_smishing_vs_sms_ham@fpr_0.005"]
+    return {
+        "uci_f1>=0.97_fpr<=0.3%": uci["f1"] >= 0.97 and uci["ham_fpr"] <= 0.003,
+        "korean_recall>=0.95_fpr<=0.5%": ko["recall"] >= 0.95 and ko["ham_fpr"] <= 0.005,
+        "obfuscation_drop<=2": result["obfuscation"]["kor_phishing_kim2024"]["worst_drop_points"]
+        <= 2.0,
+    }
+
+
+def load(data: Path) -> list[Example]:
+    examples, _, _ = load_examples([data / f"{name}.train.csv" for name in MODEL_SETS])
+    return examples
+
+
+def print_table(console: Console, result: dict[str, Any], title: str) -> None:
+    table = Table(title=title)
+    for column in ("subset @ threshold", "precision", "recall", "F1", "ham FPR", "F1 per fold"):
+        table.add_column(column, justify="right")
+    for name, entry in result["metrics"].items():
+        low, high = entry["f1_range"]
+        table.add_row(
+            name,
+            f"{entry['precision']:.4f}",
+            f"{entry['recall']:.4f}",
+            f"{entry['f1']:.4f}",
+            f"{100 * entry['ham_fpr']:.2f} %",
+            f"{low:.3f}-{high:.3f}",
+        )
+    for name, entry in result["obfuscation"].items():
+        worst = max(entry["variants"].items(), key=lambda kv: kv[1]["drop_points"])
+        table.add_row(
+            f"obfuscated {name} @ {OBFUSCATION_THRESHOLD}",
+            "",
+            f"{entry['recall']:.4f}",
+            "",
+            "",
+            f"worst drop {worst[1]['drop_points']:.2f} pts ({worst[0]})",
+        )
+    console.print(table)
+
+
+def run(*, console: Console, data: Path | None, out: Path, **_: Any) -> dict[str, Any]:
+    from spamgate.benchmarks import default_data_dir
+
+    folder = data or default_data_dir()
+    # the shipped recipe unless overridden, e.g. the previous one for a before/after figure:
+    # SPAMGATE_QUALITY_OPTIONS='{"augment": 0.5, "language_thresholds": false}'
+    # SPAMGATE_QUALITY_LAYOUT='{"compact_scale": 4.0}'
+    opts = TrainOptions(**json.loads(os.environ.get("SPAMGATE_QUALITY_OPTIONS", "{}")))
+    layout = replace(CONTENT_LAYOUT, **json.loads(os.environ.get("SPAMGATE_QUALITY_LAYOUT", "{}")))
+    near_dup = os.environ.get("SPAMGATE_QUALITY_NEAR_DUP", "synthetic")
+    start = time.perf_counter()
+    examples = load(folder)
+    folds = assign_folds([e for e in examples if e.split != "holdout"], FOLDS, near_dup)
+    result = cross_validate(
+        examples,
+        opts,
+        folds=folds,
+        layout=layout,
+        say=lambda msg: console.print(msg, highlight=False),
+    )
+    result.update(
+        {
+            "benchmark": "model_quality",
+            "when": datetime.now(KST).isoformat(timespec="seconds"),
+            "machine": {"python": platform.python_version(), "cpu": platform.processor()},
+            "options": {k: getattr(opts, k) for k in opts.__dataclass_fields__},
+            "near_duplicates_joined_in": near_dup,
+            "layout": layout.to_dict(),
+            "seconds": round(time.perf_counter() - start, 1),
+        }
+    )
+    result["targets_met"] = targets_met(result)
+    title = f"spamgate bench model_quality ({FOLDS}-fold grouped CV, near-dups: {near_dup})"
+    print_table(console, result, title)
+    console.print(result["targets_met"])
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "model_quality.json"
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"wrote {target}")
+    return result
