@@ -4,6 +4,7 @@
     ├── ConfigError               settings or a policy file cannot be used (carries the key)
     │   └── PolicyError           one check's policy section is invalid (carries the check)
     ├── InputError                a message or a batch row cannot be judged (carries field/row)
+    ├── ModelError                a model artifact or the campaign store cannot be used (path)
     ├── SmppError                 SMPP protocol trouble (see spamgate.smpp.errors)
     └── RegistryError             registry operations
         ├── NotFound              no such object, or not visible to this tenant (HTTP 404)
@@ -18,12 +19,15 @@ message body: texts are personal data.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 __all__ = [
     "ConfigError",
     "Conflict",
     "Forbidden",
     "InputError",
     "InvalidValue",
+    "ModelError",
     "NotFound",
     "PolicyError",
     "RegistryError",
@@ -60,6 +64,15 @@ class InputError(SpamgateError):
         self.reason = message
         self.field = field
         self.row = row
+
+
+class ModelError(SpamgateError):
+    """A model artifact (or the campaign store) cannot be used; ``path`` names it. The caller
+    keeps its last good model."""
+
+    def __init__(self, message: str, *, path: Path | None = None) -> None:
+        super().__init__(f"{path}: {message}" if path is not None else message)
+        self.path = path
 
 
 class RegistryError(SpamgateError):

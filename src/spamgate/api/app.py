@@ -32,7 +32,9 @@ def create_app(
         description="Illegal-spam gateway for the Korean bulk-messaging chain (불법 스팸 차단).",
     )
     app.state.settings = settings
-    app.state.pipeline = pipeline or Pipeline.from_config(settings.config, settings.data_dir)
+    app.state.pipeline = pipeline or Pipeline.from_config(
+        settings.config, settings.data_dir, settings=settings
+    )
     opened = install_registry(app, settings, registry)
     if pipeline is None:
         app.state.pipeline.registry = opened

@@ -1,8 +1,10 @@
 """Campaigns caught before anyone reports them: ``BULK_BURST`` and ``RECIPIENT_SWEEP``.
 
-The pipeline feeds every message, in submission order, to a bounded sliding-window tracker
-(:mod:`spamgate.model.bursts`) and publishes what the window holds for the message as facts; this
-check compares them with the thresholds below (policy TOML, ``[checks.bursts.options]``):
+The pipeline feeds every batch, in submission order, to bounded sliding windows — in this
+process (:mod:`spamgate.model.bursts`) or shared by every gateway through Redis
+(:mod:`spamgate.model.bursts_redis`, ``SPAMGATE_REDIS_URL``) — before the checks run, and
+publishes what the windows hold for each message as facts; this check, free of I/O, compares
+them with the thresholds below (policy TOML, ``[checks.bursts.options]``):
 
 * ``BULK_BURST`` — the same content (links, numbers, names, spacing and symbols disregarded) from
   at least ``min_senders`` different sender numbers, or (when ``min_recipients`` is set) to at

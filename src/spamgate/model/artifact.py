@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from spamgate.errors import SpamgateError
+from spamgate.errors import ModelError  # re-exported: its home used to be here
 from spamgate.model.features import FeatureLayout
 
 __all__ = [
@@ -52,14 +52,6 @@ WEIGHTS_FILE = "weights.npz"
 MAX_META_BYTES = 4 * 1024 * 1024
 MAX_WEIGHTS_BYTES = 256 * 1024 * 1024
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-
-
-class ModelError(SpamgateError):
-    """A model artifact cannot be used; ``path`` names it. The caller keeps its last good model."""
-
-    def __init__(self, message: str, *, path: Path | None = None) -> None:
-        super().__init__(f"{path}: {message}" if path is not None else message)
-        self.path = path
 
 
 class _ArraySpec(BaseModel):

@@ -20,20 +20,37 @@ window`` seconds). Memory is bounded by ``max_keys`` content keys and ``max_send
 entries per generation (when full, new keys are not tracked until the next generation) and by
 ``max_recipients`` numbers per sweep entry. Time comes from each message (``submitted_at``), so
 replays and tests are deterministic. Only hashes and counts are kept, never a text.
+
+The pipeline hands over a whole batch (:meth:`BurstWindows.observe_many`) before the checks run,
+so a shared store (:mod:`spamgate.model.bursts_redis`, several gateway processes, one Redis)
+costs one round trip per batch and the check itself stays free of I/O.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
 
 from spamgate.text import normalize
 
-__all__ = ["MIN_LETTERS", "BurstState", "BurstTracker", "SweepState", "content_key", "key_of"]
+__all__ = [
+    "MIN_LETTERS",
+    "BurstState",
+    "BurstTracker",
+    "BurstWindows",
+    "Observation",
+    "SweepState",
+    "content_key",
+    "key_of",
+    "recipient_number",
+]
 
 _K = 32
 #: Letters a text needs (after masking) to be tracked as content.
@@ -74,10 +91,26 @@ def content_key(normalized: str) -> bytes | None:
         text = _LINKS.sub(" ", text)
     if "님" in text:
         text = _drop_names(text)
-    text = _NON_LETTER.sub("", text)
+    text = _letters_only(text)
     if len(text) < MIN_LETTERS:
         return None
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+
+
+@functools.cache
+def _letter_table() -> list[int | None]:
+    """``str.translate`` table over the BMP: letters kept, everything ``_NON_LETTER`` matches
+    dropped (built once, from the regex itself, so the two cannot disagree)."""
+    return [None if _NON_LETTER.match(chr(cp)) else cp for cp in range(0x10000)]
+
+
+def _letters_only(text: str) -> str:
+    """``_NON_LETTER.sub("", text)``, about twice as fast: a table lookup per character, and
+    the regex only for what lies beyond the BMP (emoji), which the table leaves alone."""
+    kept = text.translate(_letter_table())
+    if kept and not kept.isalpha():
+        kept = _NON_LETTER.sub("", kept)
+    return kept
 
 
 def _h64(value: str) -> int:
@@ -150,6 +183,41 @@ class SweepState:
 _ALONE = BurstState(messages=1, senders=1, recipients=1)
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One message as the burst windows see it: content key, time and the numbers involved."""
+
+    key: bytes | None
+    at: datetime
+    sender: str | None
+    recipient: str | None
+    account: str | None
+    recipient_invalid: bool = False
+
+
+#: What the windows hold for one message: its content and (with a recipient) its sender.
+Seen = tuple[BurstState, SweepState | None]
+
+
+class BurstWindows(Protocol):
+    """Sliding-window state for the ``bursts`` check: in memory or shared (Redis)."""
+
+    window: float
+
+    def observe_many(self, batch: Sequence[Observation]) -> list[Seen]:
+        """Count a batch of messages in order; the state each message sees includes itself
+        and every message before it."""
+        ...
+
+
+def recipient_number(recipient: str) -> int:
+    """A recipient's digits as an integer (sequential ranges are neighbours); -1 without any."""
+    if recipient.isdecimal():
+        return int(recipient)
+    digits = "".join(ch for ch in recipient if ch.isdecimal())
+    return int(digits) if digits else -1
+
+
 class BurstTracker:
     """Bounded sliding-window state for ``BULK_BURST`` and ``RECIPIENT_SWEEP``; one per
     pipeline, fed in submission order. A lock makes concurrent batches safe."""
@@ -169,11 +237,17 @@ class BurstTracker:
         self.max_recipients = max_recipients
         self.sequence_gap = sequence_gap
         self._epoch: int | None = None
+        # The current generation's bounds in the zone of the last message: most messages fall
+        # inside, and comparing datetimes of one zone is far cheaper than ``timestamp()``.
+        self._zone: tzinfo | None = None
+        self._lo = self._hi = datetime.min
         self._bursts: tuple[dict[bytes, _Burst], dict[bytes, _Burst]] = ({}, {})
         self._sweeps: tuple[dict[str, _Sweep], dict[str, _Sweep]] = ({}, {})
         self._lock = threading.Lock()
 
     def _rotate(self, at: datetime) -> None:
+        if at.tzinfo is self._zone and self._lo <= at < self._hi:
+            return  # still the current generation
         epoch = int(at.timestamp() // self.window)
         if self._epoch is None or epoch > self._epoch + 1:
             self._bursts, self._sweeps = ({}, {}), ({}, {})
@@ -183,6 +257,11 @@ class BurstTracker:
         elif epoch < self._epoch:
             return  # a late message: counted in the current generation
         self._epoch = epoch
+        zone = at.tzinfo
+        if zone is not None:
+            self._zone = zone
+            self._lo = datetime.fromtimestamp(epoch * self.window, zone)
+            self._hi = self._lo + timedelta(seconds=self.window)
 
     def observe(
         self,
@@ -193,10 +272,19 @@ class BurstTracker:
         recipient: str | None,
         account: str | None,
         recipient_invalid: bool = False,
-    ) -> tuple[BurstState, SweepState | None]:
+    ) -> Seen:
         """Count one message and return the window's state for its content and its sender."""
         with self._lock:
             return self._observe(key, at, sender, recipient, account, recipient_invalid)
+
+    def observe_many(self, batch: Sequence[Observation]) -> list[Seen]:
+        """:meth:`observe` for a batch, in order, under one lock."""
+        with self._lock:
+            observe = self._observe
+            return [
+                observe(o.key, o.at, o.sender, o.recipient, o.account, o.recipient_invalid)
+                for o in batch
+            ]
 
     def _observe(
         self,
@@ -206,7 +294,7 @@ class BurstTracker:
         recipient: str | None,
         account: str | None,
         recipient_invalid: bool,
-    ) -> tuple[BurstState, SweepState | None]:
+    ) -> Seen:
         self._rotate(at)
         state = _ALONE
         if key is not None:
@@ -220,13 +308,27 @@ class BurstTracker:
                     burst.senders.add(_h64(sender))
                 if recipient:
                     burst.recipients.add(_h64(recipient))
-            previous = old.get(key)
-            parts = [b for b in (burst, previous) if b is not None]
-            if parts:
+            previous = old.get(key) if old else None
+            if previous is None:
+                if burst is not None:
+                    state = BurstState(
+                        burst.messages,
+                        len(burst.senders.mins) if len(burst.senders.mins) < _K
+                        else _Kmv.estimate(burst.senders),
+                        len(burst.recipients.mins) if len(burst.recipients.mins) < _K
+                        else _Kmv.estimate(burst.recipients),
+                    )  # fmt: skip
+            elif burst is None:
                 state = BurstState(
-                    messages=sum(b.messages for b in parts),
-                    senders=_Kmv.estimate(*(b.senders for b in parts)),
-                    recipients=_Kmv.estimate(*(b.recipients for b in parts)),
+                    previous.messages,
+                    _Kmv.estimate(previous.senders),
+                    _Kmv.estimate(previous.recipients),
+                )
+            else:
+                state = BurstState(
+                    burst.messages + previous.messages,
+                    _Kmv.estimate(burst.senders, previous.senders),
+                    _Kmv.estimate(burst.recipients, previous.recipients),
                 )
         who = account or sender  # accounts are named, senders are digits: no clash in practice
         if not who or recipient is None:
@@ -245,11 +347,7 @@ class BurstTracker:
                 entry.numbers = carried.numbers[-self.max_recipients :]
                 entry.adjacent = min(carried.adjacent, len(entry.numbers))
                 entry.invalid = min(carried.invalid, len(entry.numbers))
-        if recipient.isdigit():
-            number = int(recipient)
-        else:
-            digits = "".join(ch for ch in recipient if ch.isdigit())
-            number = int(digits) if digits else -1
+        number = int(recipient) if recipient.isdecimal() else recipient_number(recipient)
         numbers = entry.numbers
         i = bisect.bisect_left(numbers, number)
         if (i == len(numbers) or numbers[i] != number) and len(numbers) < self.max_recipients:
@@ -258,8 +356,8 @@ class BurstTracker:
                 i < len(numbers) and numbers[i] - number <= gap
             )
             numbers.insert(i, number)
-            entry.adjacent += int(near)
-            entry.invalid += int(invalid)
+            entry.adjacent += near
+            entry.invalid += invalid
         return SweepState(who, len(numbers), entry.adjacent, entry.invalid)
 
 
