@@ -18,14 +18,15 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Annotated, Any, Final
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from spamgate.api.registry_schemas import MAX_ID
 from spamgate.config import Settings
 from spamgate.errors import Conflict, Forbidden, InvalidValue, NotFound, Unauthorized
 from spamgate.registry.service import Registry
 
-__all__ = ["ERROR_RESPONSES", "BodyLimit", "Limit", "Offset", "install_registry"]
+__all__ = ["ERROR_RESPONSES", "BodyLimit", "Limit", "Offset", "PathId", "install_registry"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -36,6 +37,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: Paging parameters shared by every listing.
 Limit = Annotated[int, Query(ge=1, le=500, description="Items per page (1-500).")]
 Offset = Annotated[int, Query(ge=0, le=100_000_000, description="Items to skip.")]
+#: An object's id in a path (``/operators/{operator_id}``); larger ids answer 422, not 500.
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 _DETAIL = {"application/json": {"example": {"detail": "what went wrong"}}}
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
@@ -142,6 +145,7 @@ def install_registry(
     from spamgate.api.routers import (
         accounts,
         blocklist,
+        campaigns,
         operators,
         sender_numbers,
         theft_protection,
@@ -157,6 +161,7 @@ def install_registry(
         theft_protection.router,
         blocklist.router,
         tokens.router,
+        campaigns.router,
     ):
         app.include_router(router)
     for kind in _STATUS:

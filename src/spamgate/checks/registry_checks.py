@@ -7,7 +7,8 @@ status) apply to every message; account rules apply when the message names an ac
 
 * ``PER_SEND_AUTH_FAILED`` — the per-send proof is missing, stale, replayed, malformed or wrong,
   or the account is unknown (option ``require_proof = false`` lets messages *without* a proof
-  through; a bad proof still fails);
+  through; a bad proof still fails). Not when an operator judges offline (``spamgate check`` /
+  ``scan``: :attr:`SendAuth.OFFLINE`): the other rules still apply there;
 * ``ACCOUNT_SUSPENDED``, ``RESELLER_NOT_CERTIFIED`` (not certified, suspended, cancelled, or
   past its end date), ``SENDER_NOT_REGISTERED`` (the sender is not an active number of this
   account).
@@ -26,6 +27,9 @@ __all__ = ["RegistryCheck", "RegistryOptions"]
 
 GROUP = "registry"
 _CERTIFIED = "certified"
+_OK = SendAuth.OK
+_OFFLINE = SendAuth.OFFLINE
+_MISSING = SendAuth.MISSING
 
 
 class RegistryOptions(Options):
@@ -98,6 +102,12 @@ class RegistryCheck(Check[RegistryOptions]):
         ),
     )
 
+    def __init__(self, options: RegistryOptions) -> None:
+        super().__init__(options)
+        # Read once: the check runs for every message.
+        self._require_proof = options.require_proof
+        self._check_links = options.check_links
+
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
         # A list rather than a generator: this runs for every message, and it adds up.
         view = ctx.registry
@@ -117,7 +127,7 @@ class RegistryCheck(Check[RegistryOptions]):
             status = view.number_status(recipient.digits)
             if status is not None and status.blocks_delivery:
                 hits.append(Hit("RECIPIENT_INVALID", f"{recipient.digits} {status.label}"))
-        if ctx.urls and self.options.check_links:
+        if ctx.urls and self._check_links:
             for url in ctx.urls:
                 evidence = view.blocked_link(url)
                 if evidence is not None:
@@ -129,8 +139,9 @@ class RegistryCheck(Check[RegistryOptions]):
         auth = ctx.send_auth
         if (
             auth is not None
-            and auth is not SendAuth.OK
-            and (self.options.require_proof or auth is not SendAuth.MISSING)
+            and auth is not _OK
+            and auth is not _OFFLINE
+            and (self._require_proof or auth is not _MISSING)
         ):
             hits.append(Hit("PER_SEND_AUTH_FAILED", f"account {account_id[:32]}: {auth.value}"))
         standing = view.account(account_id)

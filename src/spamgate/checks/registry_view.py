@@ -41,6 +41,9 @@ class SendAuth(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     #: The registry knows no such account, so there is no secret to check against.
     UNKNOWN_ACCOUNT = "unknown_account"
+    #: Judged offline by an operator (``spamgate check`` / ``scan``): the message is no
+    #: submission, so there is no proof to check and none is asked for.
+    OFFLINE = "offline"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,10 @@
 * :mod:`~spamgate.registry.models` (tables), :mod:`~spamgate.registry.repository` (tenancy-scoped
   queries), :mod:`~spamgate.registry.certification` (the lifecycle table),
   :mod:`~spamgate.registry.auth` (tokens, argon2), :mod:`~spamgate.registry.audit` (the
-  hash chain), :mod:`~spamgate.registry.persend` (per-send proofs),
+  hash chain), :mod:`~spamgate.registry.persend` (per-send proofs) and
+  :mod:`~spamgate.registry.redis_nonces` (their nonces shared by several nodes),
   :mod:`~spamgate.registry.view` (the cached snapshot the checks read),
+  :mod:`~spamgate.registry.judging` (the registry ``spamgate check``/``scan`` judge with),
   :mod:`~spamgate.registry.demo` (the ``serve --demo`` chain);
 * :mod:`~spamgate.registry.number_status` — the invalid-number registry: the allocation status
   of Korean numbers, a 2-bit array over the 010 range plus a map for the rest.

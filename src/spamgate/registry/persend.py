@@ -43,6 +43,7 @@ import re
 import secrets
 import threading
 from collections import deque
+from collections.abc import Sequence
 from typing import Final, Protocol
 
 from spamgate.checks.registry_view import SendAuth
@@ -64,6 +65,7 @@ __all__ = [
 VERSION_TAG: Final = "spamgate-send-v1"
 DEFAULT_MAX_SKEW: Final = 300
 _NONCE_RE: Final = re.compile(r"[A-Za-z0-9_-]{16,64}")
+_nonce_ok: Final = _NONCE_RE.fullmatch
 
 
 def canonical_string(
@@ -172,11 +174,17 @@ class HmacKey:
 
 
 class NonceStore(Protocol):
-    """Remembers nonces for the skew window (in memory now; Redis for several nodes)."""
+    """Remembers nonces for the skew window: :class:`NonceCache` in this process, or
+    :class:`~spamgate.registry.redis_nonces.RedisNonceStore` shared by several gateway nodes."""
 
     def add(self, key: str, timestamp: int, now: int) -> bool:
         """Record ``key`` (seen with ``timestamp``); False if it was seen, or cannot be vouched
         for, within the window."""
+        ...
+
+    def add_many(self, items: Sequence[tuple[str, int]], now: int) -> list[bool]:
+        """:meth:`add` for each ``(key, timestamp)``, in order (a repeated key: only its first
+        is new). A shared store answers a batch in one round trip."""
         ...
 
 
@@ -226,13 +234,34 @@ class NonceCache:
                 self._floor = max(self._floor, old_ts)
             return True
 
+    def add_many(self, items: Sequence[tuple[str, int]], now: int) -> list[bool]:
+        return [self.add(key, timestamp, now) for key, timestamp in items]
+
+
+class _Deferred:
+    """A stand-in nonce store for :meth:`PerSendVerifier.verify_many`: notes each nonce that
+    reached the store and says "new", so the batch can be sent to the real store at once."""
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, int]] = []
+
+    def add(self, key: str, timestamp: int, now: int) -> bool:
+        self.items.append((key, timestamp))
+        return True
+
+
+_OK: Final = SendAuth.OK
+
 
 class PerSendVerifier:
     """Checks per-send proofs: format, clock skew, HMAC, then the nonce (in that order)."""
 
     def __init__(self, *, max_skew: int = DEFAULT_MAX_SKEW, nonces: NonceStore | None = None):
         self.max_skew = max_skew
-        self.nonces: NonceStore = nonces or NonceCache(window=max_skew)
+        # `is None`, not `or`: an empty NonceCache is falsy (it has a length).
+        self.nonces: NonceStore = NonceCache(window=max_skew) if nonces is None else nonces
 
     def verify(
         self, message: Message, secret: HmacKey | str | bytes | None, now: float
@@ -240,22 +269,52 @@ class PerSendVerifier:
         """The outcome for ``message`` (which names an account) given the account's secret
         (None when the registry does not know the account) at Unix time ``now``.
 
-        The hot path: one SHA-256, one HMAC and one nonce-cache probe, a few microseconds.
+        The hot path: one SHA-256, one HMAC and one nonce-store probe, a few microseconds.
         """
+        return self._verify(message, secret, int(now), self.nonces)
+
+    def verify_many(
+        self,
+        batch: Sequence[tuple[Message, HmacKey | str | bytes | None]],
+        now: float,
+    ) -> list[SendAuth]:
+        """:meth:`verify` for each ``(message, secret)``, in order, with one nonce-store call
+        for the whole batch (one round trip to a shared store). A nonce repeated within the
+        batch is accepted once, for its first message."""
+        now_s = int(now)
+        deferred = _Deferred()
+        outcomes = [self._verify(message, secret, now_s, deferred) for message, secret in batch]
+        if deferred.items:
+            # Exactly the OK outcomes reached the deferred store, in order.
+            passed = [index for index, outcome in enumerate(outcomes) if outcome is _OK]
+            fresh = self.nonces.add_many(deferred.items, now_s)
+            for index, new in zip(passed, fresh, strict=True):
+                if not new:
+                    outcomes[index] = SendAuth.REPLAYED
+        return outcomes
+
+    def _verify(
+        self,
+        message: Message,
+        secret: HmacKey | str | bytes | None,
+        now_s: int,
+        nonces: NonceStore | _Deferred,
+    ) -> SendAuth:
         account = message.account
         if account is None or secret is None:
             return SendAuth.UNKNOWN_ACCOUNT
         proof = message.auth
         if proof is None:
             return SendAuth.MISSING
-        key = secret if type(secret) is HmacKey else HmacKey(secret)  # type: ignore[arg-type]
-        nonce = proof.nonce
-        # parse_message strips these already; a Message built elsewhere must do the same.
+        # parse_message strips sender and recipient already; a Message built elsewhere must do
+        # the same. A line break in any signed field would shift the signed lines.
         sender = message.sender or ""
         recipient = message.recipient or ""
+        nonce = proof.nonce
+        signature = proof.signature
         if (
-            len(proof.signature) != 64
-            or _NONCE_RE.fullmatch(nonce) is None
+            len(signature) != 64
+            or _nonce_ok(nonce) is None
             or "\n" in account
             or "\r" in account
             or "\n" in sender
@@ -265,20 +324,28 @@ class PerSendVerifier:
         ):
             return SendAuth.MALFORMED
         try:
-            claimed = bytes.fromhex(proof.signature)
+            claimed = bytes.fromhex(signature)
         except ValueError:
             return SendAuth.MALFORMED
         timestamp = proof.timestamp
-        now_s = int(now)
         if abs(now_s - timestamp) > self.max_skew:
             return SendAuth.STALE
-        # canonical_string(), inlined: this runs for every message.
-        text_hash = hashlib.sha256(message.text.encode("utf-8")).hexdigest()
-        signed = (
-            f"{VERSION_TAG}\n{account}\n{sender}\n{recipient}\n{text_hash}\n{timestamp}\n{nonce}"
-        )
-        if not hmac.compare_digest(key.digest(signed.encode("utf-8")), claimed):
+        key = secret if type(secret) is HmacKey else HmacKey(secret)  # type: ignore[arg-type]
+        try:
+            # canonical_string() and HmacKey.digest(), inlined: this runs for every message.
+            text_hash = hashlib.sha256(message.text.encode()).hexdigest()
+            signed = (
+                f"{VERSION_TAG}\n{account}\n{sender}\n{recipient}\n{text_hash}\n"
+                f"{timestamp}\n{nonce}".encode()
+            )
+        except UnicodeEncodeError:  # a lone surrogate: no client can have signed it
+            return SendAuth.MALFORMED
+        inner = key._inner.copy()
+        inner.update(signed)
+        outer = key._outer.copy()
+        outer.update(inner.digest())
+        if not hmac.compare_digest(outer.digest(), claimed):
             return SendAuth.BAD_SIGNATURE
-        if not self.nonces.add(f"{account}\x00{nonce}", timestamp, now_s):
+        if not nonces.add(f"{account}\x00{nonce}", timestamp, now_s):
             return SendAuth.REPLAYED
-        return SendAuth.OK
+        return _OK

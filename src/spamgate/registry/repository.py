@@ -89,31 +89,29 @@ def sender_scope(principal: Principal) -> ColumnElement[bool]:
     return SenderNumber.account_id.in_(accounts)
 
 
-def get_operator(session: Session, principal: Principal, operator_id: int) -> Operator:
-    found = session.execute(
-        select(Operator).where(Operator.id == operator_id, operator_scope(principal))
-    ).scalar_one_or_none()
+_Scoped = TypeVar("_Scoped", Operator, Account, SenderNumber)
+
+
+def _get_visible(
+    session: Session, model: type[_Scoped], scope: ColumnElement[bool], row_id: int, label: str
+) -> _Scoped:
+    """The row ``row_id`` if ``scope`` lets the caller see it; NotFound either way otherwise."""
+    found = session.execute(select(model).where(model.id == row_id, scope)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"operator {operator_id} not found")
+        raise NotFound(f"{label} {row_id} not found")
     return found
+
+
+def get_operator(session: Session, principal: Principal, operator_id: int) -> Operator:
+    return _get_visible(session, Operator, operator_scope(principal), operator_id, "operator")
 
 
 def get_account(session: Session, principal: Principal, account_id: int) -> Account:
-    found = session.execute(
-        select(Account).where(Account.id == account_id, account_scope(principal))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"account {account_id} not found")
-    return found
+    return _get_visible(session, Account, account_scope(principal), account_id, "account")
 
 
 def get_sender_number(session: Session, principal: Principal, number_id: int) -> SenderNumber:
-    found = session.execute(
-        select(SenderNumber).where(SenderNumber.id == number_id, sender_scope(principal))
-    ).scalar_one_or_none()
-    if found is None:
-        raise NotFound(f"sender number {number_id} not found")
-    return found
+    return _get_visible(session, SenderNumber, sender_scope(principal), number_id, "sender number")
 
 
 def paginate(

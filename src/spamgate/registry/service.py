@@ -20,14 +20,15 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,7 @@ from spamgate.registry.certification import (
     effective,
     next_state,
 )
+from spamgate.registry.gateway import AccountRateInfo, GatewayStanding, SmppLogin
 from spamgate.registry.models import (
     Account,
     AccountStatus,
@@ -75,7 +77,7 @@ from spamgate.registry.models import (
     TrustTier,
 )
 from spamgate.registry.number_status import NumberStatusRegistry
-from spamgate.registry.persend import HmacKey, NonceCache, PerSendVerifier
+from spamgate.registry.persend import HmacKey, NonceCache, NonceStore, PerSendVerifier
 from spamgate.registry.repository import (
     Page,
     account_scope,
@@ -139,8 +141,34 @@ class CertificationStatus:
     history: list[CertificationEvent]
 
 
+#: A row of a list the registry deletes from (theft protection, block list).
+_ListRow = TypeVar("_ListRow", TheftProtection, BlockEntry)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _acts_for(principal: Principal, operator_id: int) -> bool:
+    """The regulator, or the operator ``operator_id`` itself."""
+    return principal.role is Role.REGULATOR or (
+        principal.role in OPERATOR_ROLES and principal.operator_id == operator_id
+    )
+
+
+def _acts_for_or_above(principal: Principal, operator: Operator | None) -> bool:
+    """The regulator, the operator itself, or its parent (a relay acts on its resellers)."""
+    return principal.role is Role.REGULATOR or (
+        principal.role in OPERATOR_ROLES
+        and principal.operator_id is not None
+        and operator is not None
+        and principal.operator_id in (operator.id, operator.parent_id)
+    )
+
+
+def _exists(session: Session, *conditions: ColumnElement[bool]) -> bool:
+    """Whether a row matches all ``conditions`` (all on one table), e.g. a duplicate."""
+    return session.execute(select(literal(1)).where(*conditions).limit(1)).first() is not None
 
 
 def _require(principal: Principal, roles: frozenset[Role] | set[Role], what: str) -> None:
@@ -223,6 +251,8 @@ class Registry:
         nonce_capacity: int = 1_000_000,
         refresh_seconds: float = 5.0,
         numbers: NumberStatusRegistry | None = None,
+        nonces: NonceStore | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.hasher = hasher or SecretHasher()
@@ -232,12 +262,18 @@ class Registry:
             load=self._load_snapshot,
             probe=self._probe_version,
             verifier=PerSendVerifier(
-                max_skew=max_skew, nonces=NonceCache(capacity=nonce_capacity, window=max_skew)
+                max_skew=max_skew,
+                nonces=(
+                    NonceCache(capacity=nonce_capacity, window=max_skew)
+                    if nonces is None
+                    else nonces
+                ),
             ),
             clock=clock,
             refresh_seconds=refresh_seconds,
             data_dir=data_dir,
             numbers=numbers,
+            monotonic=monotonic,
         )
         self._dummy_hash: str | None = None
 
@@ -249,7 +285,17 @@ class Registry:
         clock: Callable[[], datetime] = _utcnow,
         numbers: NumberStatusRegistry | None = None,
     ) -> Registry:
-        """Open (creating and migrating on first use) the database ``settings`` name."""
+        """Open (creating and migrating on first use) the database ``settings`` name.
+
+        Per-send nonces are shared through Redis when ``settings.redis_url`` is set (several
+        gateway nodes), else remembered in this process."""
+        nonces: NonceStore | None = None
+        if settings.redis_url:
+            from spamgate.registry.redis_nonces import RedisNonceStore
+
+            nonces = RedisNonceStore.from_url(
+                settings.redis_url, prefix=settings.redis_prefix, window=settings.persend_max_skew
+            )
         return cls(
             Database.open(settings),
             hasher=SecretHasher.from_settings(settings),
@@ -259,6 +305,7 @@ class Registry:
             nonce_capacity=settings.persend_nonce_capacity,
             refresh_seconds=settings.registry_refresh_seconds,
             numbers=numbers,
+            nonces=nonces,
         )
 
     def close(self) -> None:
@@ -305,6 +352,47 @@ class Registry:
             data=data,
             changes_view=changes_view,
         )
+
+    def _add(
+        self,
+        session: Session,
+        principal: Principal,
+        entry: ApiToken | Operator | Account | SenderNumber | TheftProtection | BlockEntry,
+        *,
+        entity: str,
+        data: Mapping[str, Any],
+        changes_view: bool = True,
+    ) -> None:
+        """Insert ``entry`` and audit it as ``<entity>.create`` in the same transaction."""
+        session.add(entry)
+        session.flush()  # assigns entry.id
+        self._audit(
+            session,
+            principal,
+            f"{entity}.create",
+            entity,
+            entry.id,
+            data,
+            changes_view=changes_view,
+        )
+
+    def _delete_entry(
+        self,
+        principal: Principal,
+        model: type[_ListRow],
+        entry_id: int,
+        *,
+        entity: str,
+        label: str,
+        describe: Callable[[_ListRow], Mapping[str, Any]],
+    ) -> None:
+        """Delete one list entry by id (NotFound if there is none) and audit what it held."""
+        with self._write() as session:
+            entry = session.get(model, entry_id)
+            if entry is None:
+                raise NotFound(f"{label} {entry_id} not found")
+            self._audit(session, principal, f"{entity}.delete", entity, entry_id, describe(entry))
+            session.delete(entry)
 
     # -- the check cache (RegistrySource) ---------------------------------------------------------
 
@@ -465,15 +553,12 @@ class Registry:
                 if expires_in_days is None
                 else now + timedelta(days=expires_in_days),
             )
-            session.add(record)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "token.create",
-                "token",
-                record.id,
-                {
+                record,
+                entity="token",
+                data={
                     "public_id": public_id,
                     "role": role.value,
                     "operator_id": operator_id,
@@ -580,7 +665,7 @@ class Registry:
                     )
                 if principal.role in OPERATOR_ROLES and parent.id != principal.operator_id:
                     raise Forbidden("an operator may register operators only under itself")
-            if session.execute(select(Operator.id).where(Operator.name == name)).first():
+            if _exists(session, Operator.name == name):
                 raise Conflict(f"an operator named {name!r} already exists")
             if (
                 smpp_system_id is not None
@@ -598,15 +683,12 @@ class Registry:
                 smpp_password_hash=password_hash,
                 created_at=self._now(),
             )
-            session.add(operator)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "operator.create",
-                "operator",
-                operator.id,
-                {
+                operator,
+                entity="operator",
+                data={
                     "name": name,
                     "kind": kind.value,
                     "parent_id": parent_id,
@@ -656,6 +738,89 @@ class Registry:
             self.hasher.verify(self._dummy_hash, password)
             return None
         return operator if self.hasher.verify(operator.smpp_password_hash, password) else None
+
+    # -- the SMPP gateway (issue 6): logins and standing -------------------------------------
+
+    def set_smpp_login(
+        self, principal: Principal, operator_id: int, *, system_id: str, password: str
+    ) -> Operator:
+        """Give a reseller an SMPP login, or change its password (argon2-hashed, audited).
+
+        The regulator, the reseller's relay or the reseller itself may; ``system_id`` must stay
+        the reseller's own or be free (SMPP 3.4: 1-15 characters, passwords 1-8).
+        """
+        if _SYSTEM_ID_RE.fullmatch(system_id) is None:
+            raise InvalidValue("system_id: 1-15 printable ASCII characters", field="system_id")
+        if not 1 <= len(password) <= _SMPP_PASSWORD_MAX or not password.isascii():
+            raise InvalidValue(
+                f"SMPP passwords are 1-{_SMPP_PASSWORD_MAX} ASCII characters (SMPP 3.4)",
+                field="password",
+            )
+        hashed = self.hasher.hash(password)
+        with self._write(changes_view=False) as session:
+            operator = get_operator(session, principal, operator_id)
+            allowed = principal.role is Role.REGULATOR or (
+                principal.role in OPERATOR_ROLES
+                and principal.operator_id in (operator.id, operator.parent_id)
+            )
+            if not allowed:
+                raise Forbidden(f"role {principal.role} may not set this operator's SMPP login")
+            if operator.kind != OperatorKind.RESELLER:
+                raise InvalidValue("only resellers bind over SMPP here", field="operator_id")
+            taken = session.execute(
+                select(Operator.id).where(
+                    Operator.smpp_system_id == system_id, Operator.id != operator.id
+                )
+            ).first()
+            if taken:
+                raise Conflict(f"SMPP system_id {system_id!r} is taken")
+            previous = operator.smpp_system_id
+            operator.smpp_system_id = system_id
+            operator.smpp_password_hash = hashed
+            self._audit(
+                session,
+                principal,
+                "operator.smpp_login",
+                "operator",
+                operator.id,
+                {"system_id": system_id, "previous_system_id": previous},
+                changes_view=False,
+            )
+        return operator
+
+    def gateway_standing(self) -> GatewayStanding:
+        """SMPP logins with their certification as of today, and accounts with their tier."""
+        today = self._today()
+        with self.db.session() as session:
+            logins: dict[str, SmppLogin] = {}
+            for op_id, op_name, system_id, state, valid_until in session.execute(
+                select(
+                    Operator.id,
+                    Operator.name,
+                    Operator.smpp_system_id,
+                    Certification.state,
+                    Certification.valid_until,
+                )
+                .outerjoin(Certification, Certification.operator_id == Operator.id)
+                .where(Operator.smpp_system_id.is_not(None))
+            ):
+                if system_id is None:  # filtered out by the query; for the type checker
+                    continue
+                current = effective(CertState(state) if state else None, valid_until, today)
+                logins[system_id] = SmppLogin(
+                    system_id=system_id,
+                    operator_id=op_id,
+                    operator_name=op_name,
+                    certification=None if current is None else current.value,
+                    valid_until=valid_until,
+                )
+            accounts = {
+                str(acc_id): AccountRateInfo(str(acc_id), op_id, tier)
+                for acc_id, op_id, tier in session.execute(
+                    select(Account.id, Account.operator_id, Account.trust_tier)
+                )
+            }
+        return GatewayStanding(logins=logins, accounts=accounts)
 
     # -- certification -----------------------------------------------------------------------
 
@@ -806,18 +971,13 @@ class Registry:
         now = self._now()
         with self._write() as session:
             operator = get_operator(session, principal, operator_id)
-            if not (
-                principal.role is Role.REGULATOR
-                or (principal.role in OPERATOR_ROLES and principal.operator_id == operator.id)
-            ):
+            if not _acts_for(principal, operator.id):
                 raise Forbidden(
                     f"role {principal.role} may not open accounts for operator {operator_id}"
                 )
             if operator.kind not in (OperatorKind.RESELLER, OperatorKind.RELAY):
                 raise InvalidValue("accounts belong to resellers or relays", field="operator_id")
-            if session.execute(
-                select(Account.id).where(Account.operator_id == operator.id, Account.name == name)
-            ).first():
+            if _exists(session, Account.operator_id == operator.id, Account.name == name):
                 raise Conflict(f"operator {operator_id} already has an account named {name!r}")
             account = Account(
                 operator_id=operator.id,
@@ -830,15 +990,12 @@ class Registry:
                 created_at=now,
                 updated_at=now,
             )
-            session.add(account)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "account.create",
-                "account",
-                account.id,
-                {
+                account,
+                entity="account",
+                data={
                     "operator_id": operator.id,
                     "name": name,
                     "business_number": brn,
@@ -891,13 +1048,7 @@ class Registry:
         with self._write() as session:
             account = get_account(session, principal, account_id)
             operator = session.get(Operator, account.operator_id)
-            allowed = principal.role is Role.REGULATOR or (
-                principal.role in OPERATOR_ROLES
-                and principal.operator_id is not None
-                and operator is not None
-                and principal.operator_id in (operator.id, operator.parent_id)
-            )
-            if not allowed:
+            if not _acts_for_or_above(principal, operator):
                 raise Forbidden(f"role {principal.role} may not change account {account_id}")
             changes: dict[str, Any] = {}
             if new_status is not None and new_status.value != account.status:
@@ -918,13 +1069,7 @@ class Registry:
         secret = secrets.token_hex(32)
         with self._write() as session:
             account = get_account(session, principal, account_id)
-            if not (
-                principal.role is Role.REGULATOR
-                or (
-                    principal.role in OPERATOR_ROLES
-                    and principal.operator_id == account.operator_id
-                )
-            ):
+            if not _acts_for(principal, account.operator_id):
                 raise Forbidden(f"role {principal.role} may not rotate this account's secret")
             account.send_secret = secret
             account.updated_at = self._now()
@@ -948,27 +1093,17 @@ class Registry:
         now = self._now()
         with self._write() as session:
             account = get_account(session, principal, account_id)
-            if not (
-                principal.role is Role.REGULATOR
-                or (
-                    principal.role in OPERATOR_ROLES
-                    and principal.operator_id == account.operator_id
-                )
-            ):
+            if not _acts_for(principal, account.operator_id):
                 raise Forbidden(
                     f"role {principal.role} may not register numbers for account {account_id}"
                 )
-            if session.execute(
-                select(TheftProtection.id).where(TheftProtection.number == digits)
-            ).first():
+            if _exists(session, TheftProtection.number == digits):
                 raise Conflict(
                     f"{digits} is theft-protected: its owner asked that nobody send from it"
                 )
-            if session.execute(
-                select(SenderNumber.id).where(
-                    SenderNumber.account_id == account.id, SenderNumber.number == digits
-                )
-            ).first():
+            if _exists(
+                session, SenderNumber.account_id == account.id, SenderNumber.number == digits
+            ):
                 raise Conflict(f"{digits} is already registered to account {account_id}")
             entry = SenderNumber(
                 account_id=account.id,
@@ -979,15 +1114,12 @@ class Registry:
                 verified_at=now,
                 created_at=now,
             )
-            session.add(entry)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "sender_number.create",
-                "sender_number",
-                entry.id,
-                {"account_id": account.id, "number": digits, "evidence": data},
+                entry,
+                entity="sender_number",
+                data={"account_id": account.id, "number": digits, "evidence": data},
             )
         return entry
 
@@ -1025,12 +1157,7 @@ class Registry:
             entry = get_sender_number(session, principal, number_id)
             account = session.get(Account, entry.account_id)
             operator = None if account is None else session.get(Operator, account.operator_id)
-            allowed = principal.role is Role.REGULATOR or (
-                principal.role in OPERATOR_ROLES
-                and operator is not None
-                and principal.operator_id in (operator.id, operator.parent_id)
-            )
-            if not allowed:
+            if not _acts_for_or_above(principal, operator):
                 raise Forbidden(f"role {principal.role} may not change sender number {number_id}")
             if entry.status != new_status.value:
                 self._audit(
@@ -1065,9 +1192,7 @@ class Registry:
         digits, _ = _korean_number(number, "number")
         data = _evidence(evidence, required=True, field="evidence")
         with self._write() as session:
-            if session.execute(
-                select(TheftProtection.id).where(TheftProtection.number == digits)
-            ).first():
+            if _exists(session, TheftProtection.number == digits):
                 raise Conflict(f"{digits} is already theft-protected")
             entry = TheftProtection(
                 number=digits,
@@ -1076,33 +1201,25 @@ class Registry:
                 created_by=principal.actor,
                 created_at=self._now(),
             )
-            session.add(entry)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "theft_protection.create",
-                "theft_protection",
-                entry.id,
-                {"number": digits, "evidence": data},
+                entry,
+                entity="theft_protection",
+                data={"number": digits, "evidence": data},
             )
         return entry
 
     def unprotect_number(self, principal: Principal, entry_id: int) -> None:
         _require(principal, self._THEFT_WRITERS, "remove theft protection")
-        with self._write() as session:
-            entry = session.get(TheftProtection, entry_id)
-            if entry is None:
-                raise NotFound(f"theft protection {entry_id} not found")
-            self._audit(
-                session,
-                principal,
-                "theft_protection.delete",
-                "theft_protection",
-                entry.id,
-                {"number": entry.number},
-            )
-            session.delete(entry)
+        self._delete_entry(
+            principal,
+            TheftProtection,
+            entry_id,
+            entity="theft_protection",
+            label="theft protection",
+            describe=lambda entry: {"number": entry.number},
+        )
 
     def list_protected(
         self,
@@ -1152,11 +1269,7 @@ class Registry:
             if expires_at <= now:
                 raise InvalidValue("expires_at is in the past", field="expires_at")
         with self._write() as session:
-            if session.execute(
-                select(BlockEntry.id).where(
-                    BlockEntry.kind == kind.value, BlockEntry.value == canonical
-                )
-            ).first():
+            if _exists(session, BlockEntry.kind == kind.value, BlockEntry.value == canonical):
                 raise Conflict(f"{kind} {canonical!r} is already on the block list")
             entry = BlockEntry(
                 kind=kind.value,
@@ -1167,15 +1280,12 @@ class Registry:
                 created_by=principal.actor,
                 created_at=now,
             )
-            session.add(entry)
-            session.flush()
-            self._audit(
+            self._add(
                 session,
                 principal,
-                "blocklist.create",
-                "blocklist",
-                entry.id,
-                {
+                entry,
+                entity="blocklist",
+                data={
                     "kind": kind.value,
                     "value": canonical,
                     "source": source,
@@ -1187,19 +1297,14 @@ class Registry:
 
     def unblock(self, principal: Principal, entry_id: int) -> None:
         _require(principal, self._BLOCK_WRITERS, "remove from the block list")
-        with self._write() as session:
-            entry = session.get(BlockEntry, entry_id)
-            if entry is None:
-                raise NotFound(f"block-list entry {entry_id} not found")
-            self._audit(
-                session,
-                principal,
-                "blocklist.delete",
-                "blocklist",
-                entry.id,
-                {"kind": entry.kind, "value": entry.value},
-            )
-            session.delete(entry)
+        self._delete_entry(
+            principal,
+            BlockEntry,
+            entry_id,
+            entity="blocklist",
+            label="block-list entry",
+            describe=lambda entry: {"kind": entry.kind, "value": entry.value},
+        )
 
     def list_blocks(
         self,

@@ -17,6 +17,12 @@ Invalidation:
 * the number-status snapshot file (``spamgate numbers import``) is looked at on the same
   schedule and swapped in atomically when it changed.
 
+Per-send proofs are checked through the view (:meth:`BoundView.authenticate`, or
+:meth:`BoundView.authenticate_many` for a batch: one round trip to a shared nonce store). A
+cache made with ``per_send=False`` serves operators judging offline (``spamgate check`` and
+``scan``): no message there is a submission, so every proof check answers
+:attr:`~spamgate.checks.registry_view.SendAuth.OFFLINE`.
+
 A rebuild reads a few columns of a few tables; until it finishes, other threads keep using the
 previous snapshot (only the very first build blocks).
 """
@@ -27,7 +33,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -85,9 +91,22 @@ class RegistrySnapshot:
 
 
 class BoundView:
-    """A :class:`~spamgate.checks.registry_view.RegistryView`: a snapshot at one moment."""
+    """A :class:`~spamgate.checks.registry_view.RegistryView`: a snapshot at one moment.
 
-    __slots__ = ("_now_ts", "_numbers", "_snapshot", "_today", "_verifier", "now")
+    ``verifier`` None: proofs are not checked here (offline judging, see the module docstring).
+    """
+
+    __slots__ = (
+        "_lookup",
+        "_now_ts",
+        "_numbers",
+        "_outcomes",
+        "_snapshot",
+        "_today",
+        "_until",
+        "_verifier",
+        "now",
+    )
 
     def __init__(
         self,
@@ -95,14 +114,19 @@ class BoundView:
         *,
         now: datetime,
         numbers: NumberStatusTable | None,
-        verifier: PerSendVerifier,
+        verifier: PerSendVerifier | None,
     ) -> None:
         self._snapshot = snapshot
         self.now = now
+        #: Reused for calls up to this moment (see RegistryCache.view).
+        self._until = now + _VIEW_REUSE
         self._now_ts = now.timestamp()
         self._today: date = now.astimezone(KST).date()
         self._numbers = numbers
+        self._lookup = None if numbers is None else numbers.lookup
         self._verifier = verifier
+        #: id(message) -> (message, outcome) checked ahead by batch(); empty on shared views.
+        self._outcomes: dict[int, tuple[Message, SendAuth]] = {}
 
     @property
     def snapshot(self) -> RegistrySnapshot:
@@ -152,13 +176,50 @@ class BoundView:
         return None
 
     def number_status(self, number: str) -> NumberStatus | None:
-        table = self._numbers
-        return None if table is None else table.lookup(number)
+        lookup = self._lookup
+        return None if lookup is None else lookup(number)
 
     def authenticate(self, message: Message) -> SendAuth:
+        outcomes = self._outcomes
+        if outcomes:
+            # batch() checked this message already (its nonce is spent): its outcome, once.
+            done = outcomes.pop(id(message), None)
+            if done is not None and done[0] is message:
+                return done[1]
+        verifier = self._verifier
+        if verifier is None:
+            return SendAuth.OFFLINE
         account = message.account
         secret = None if account is None else self._snapshot.secrets.get(account)
-        return self._verifier.verify(message, secret, self._now_ts)
+        return verifier.verify(message, secret, self._now_ts)
+
+    def authenticate_many(self, messages: Sequence[Message]) -> list[SendAuth]:
+        """:meth:`authenticate` for each message, in order, with one nonce-store call (one
+        round trip to a shared store). Every message must name an account."""
+        verifier = self._verifier
+        if verifier is None:
+            return [SendAuth.OFFLINE] * len(messages)
+        secrets = self._snapshot.secrets
+        return verifier.verify_many(
+            [(message, secrets.get(message.account or "")) for message in messages],
+            self._now_ts,
+        )
+
+    def batch(self, messages: Sequence[Message]) -> BoundView:
+        """This view for one batch: the proofs of ``messages`` that name an account are checked
+        here at once (:meth:`authenticate_many`), and :meth:`authenticate` hands each of those
+        message objects its outcome. The shared view is left as it was (threads share it)."""
+        view = BoundView(
+            self._snapshot, now=self.now, numbers=self._numbers, verifier=self._verifier
+        )
+        named = [message for message in messages if message.account is not None]
+        if named:
+            outcomes = view._outcomes
+            for message, outcome in zip(named, self.authenticate_many(named), strict=True):
+                # One message object twice in a batch: its first outcome here; asked again,
+                # it is checked again (and found replayed), as one by one.
+                outcomes.setdefault(id(message), (message, outcome))
+        return view
 
 
 class RegistryCache:
@@ -178,16 +239,22 @@ class RegistryCache:
         refresh_seconds: float = 5.0,
         data_dir: Path | None = None,
         numbers: NumberStatusRegistry | None = None,
+        per_send: bool = True,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._load = load
         self._probe = probe
         self._verifier = verifier
+        #: False: views do not check per-send proofs (offline judging; see the module doc).
+        self.per_send = per_send
         self._clock = clock
+        self._monotonic = monotonic
         self.refresh_seconds = refresh_seconds
         self._snapshot: RegistrySnapshot | None = None
         self._generation = 0
         self._built_generation = -1
-        self._checked_at = 0.0
+        #: monotonic() time of the next look for changes made elsewhere
+        self._due = 0.0
         self._lock = threading.Lock()
         self._numbers_path = snapshot_path(data_dir) if data_dir is not None else None
         self._numbers_stamp: tuple[int, int] | None = None
@@ -208,7 +275,7 @@ class RegistryCache:
         if (
             snapshot is None
             or self._built_generation != self._generation
-            or time.monotonic() - self._checked_at >= self.refresh_seconds
+            or self._monotonic() >= self._due
         ):
             snapshot = self._refresh(blocking=snapshot is None)
         now = self._clock()
@@ -217,12 +284,14 @@ class RegistryCache:
         bound = self._bound
         if (
             bound is not None
-            and bound.snapshot is snapshot
-            and bound.numbers is table
-            and timedelta(0) <= now - bound.now < _VIEW_REUSE
+            and bound._snapshot is snapshot
+            and bound._numbers is table
+            and bound.now <= now < bound._until
+            and (bound._verifier is not None) is self.per_send
         ):
             return bound  # same data, same second: judging one message at a time stays cheap
-        bound = BoundView(snapshot, now=now, numbers=table, verifier=self._verifier)
+        verifier = self._verifier if self.per_send else None
+        bound = BoundView(snapshot, now=now, numbers=table, verifier=verifier)
         self._bound = bound
         return bound
 
@@ -257,7 +326,7 @@ class RegistryCache:
                 )
             self._built_generation = generation
             self._refresh_numbers()
-            self._checked_at = time.monotonic()
+            self._due = self._monotonic() + self.refresh_seconds
             assert current is not None
             return current
         finally:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from spamgate.api.deps import CurrentPrincipal, RegistryDep
-from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset
+from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset, PathId
 from spamgate.api.registry_schemas import (
     MAX_ID,
     AccountCreate,
@@ -22,7 +22,7 @@ from spamgate.registry.models import AccountStatus
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"], responses=ERROR_RESPONSES)
-AccountId = Annotated[int, Path(ge=1, le=MAX_ID)]
+AccountId = PathId
 
 
 @router.post("", response_model=AccountCreated, status_code=status.HTTP_201_CREATED)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from spamgate.api.deps import CurrentPrincipal, RegistryDep
-from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset
+from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset, PathId
 from spamgate.api.registry_schemas import (
     MAX_ID,
     CertificationPublic,
@@ -21,7 +21,7 @@ from spamgate.registry.models import OperatorKind
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/operators", tags=["operators"], responses=ERROR_RESPONSES)
-OperatorId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OperatorId = PathId
 
 
 @router.post("", response_model=OperatorPublic, status_code=status.HTTP_201_CREATED)

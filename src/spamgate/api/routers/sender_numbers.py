@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from spamgate.api.deps import CurrentPrincipal, RegistryDep
-from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset
+from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset, PathId
 from spamgate.api.registry_schemas import (
     MAX_ID,
     SenderNumberCreate,
@@ -22,7 +22,7 @@ __all__ = ["router"]
 router = APIRouter(
     prefix="/api/v1/sender-numbers", tags=["sender numbers"], responses=ERROR_RESPONSES
 )
-NumberId = Annotated[int, Path(ge=1, le=MAX_ID)]
+NumberId = PathId
 
 
 @router.post("", response_model=SenderNumberPublic, status_code=status.HTTP_201_CREATED)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from spamgate.api.deps import CurrentPrincipal, RegistryDep
-from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset
+from spamgate.api.registry_app import ERROR_RESPONSES, Limit, Offset, PathId
 from spamgate.api.registry_schemas import (
-    MAX_ID,
     TheftProtectionCreate,
     TheftProtectionListPublic,
     TheftProtectionPublic,
@@ -44,7 +43,7 @@ def list_protected(
 
 @router.delete("/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unprotect(
-    entry_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    entry_id: PathId,
     registry: RegistryDep,
     principal: CurrentPrincipal,
 ) -> Response:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Response, status
 
 from spamgate.api.deps import CurrentPrincipal, RegistryDep
-from spamgate.api.registry_app import ERROR_RESPONSES
-from spamgate.api.registry_schemas import MAX_ID, TokenCreate, TokenCreated
+from spamgate.api.registry_app import ERROR_RESPONSES, PathId
+from spamgate.api.registry_schemas import TokenCreate, TokenCreated
 from spamgate.registry.models import Role
 
 __all__ = ["router"]
@@ -39,7 +39,7 @@ def create_token(body: TokenCreate, registry: RegistryDep, principal: CurrentPri
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(
-    token_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    token_id: PathId,
     registry: RegistryDep,
     principal: CurrentPrincipal,
 ) -> Response:
