@@ -8,9 +8,13 @@ label              ESME_ROK; forwarded with the verdict TLVs and the ``label`` p
                    ``[스팸의심]``)
 spambox            ESME_ROK; forwarded with the verdict TLVs (the carrier files it in the spam box)
 overseas_inbox     ESME_ROK; forwarded with the verdict TLVs and the ``[국제발신]`` prefix
-throttle           ESME_RTHROTTLED: the reseller should retry later, slower
-reject             ESME_RINVSRCADR when a ``SENDER_*`` symbol fired, else ESME_RINVDSTADR when a
-                   ``RECIPIENT_*`` symbol fired, else SG_RSPAM (0x0401, vendor range)
+throttle           ESME_RTHROTTLED: the reseller should retry later, slower (``RATE_LIMITED``:
+                   a send-rate bucket of the reseller or the account is empty)
+reject             by the first fired symbol of ``REJECT_STATUS_BY_SYMBOL``: PER_SEND_AUTH_FAILED
+                   → SG_RAUTHFAIL (0x0405), RESELLER_NOT_CERTIFIED → SG_RNOTCERTIFIED (0x0406),
+                   ACCOUNT_SUSPENDED → SG_RSUSPENDED (0x0404); else ESME_RINVSRCADR when a
+                   ``SENDER_*`` symbol fired, else ESME_RINVDSTADR when a ``RECIPIENT_*`` symbol
+                   fired, else SG_RSPAM (0x0401, vendor range)
 error              the field at fault: recipient → ESME_RINVDSTADR, sender → ESME_RINVSRCADR,
                    empty or too long text → ESME_RINVMSGLEN, anything else SG_RNOTJUDGED (0x0402)
 =================  ==============================================================================
@@ -31,6 +35,7 @@ __all__ = [
     "ACTION_CODES",
     "FORWARDED_ACTIONS",
     "REJECT_STATUS_BY_PREFIX",
+    "REJECT_STATUS_BY_SYMBOL",
     "input_error_status",
     "status_for",
     "verdict_tlvs",
@@ -49,6 +54,13 @@ ACTION_CODES: Final[dict[Action, int]] = {
     Action.SPAMBOX: 2,
     Action.OVERSEAS_INBOX: 3,
 }
+#: For ``reject``: these symbols decide the status first (in this order), as they say more
+#: about what the reseller must fix than the sender/recipient prefixes below.
+REJECT_STATUS_BY_SYMBOL: Final[tuple[tuple[str, int], ...]] = (
+    ("PER_SEND_AUTH_FAILED", VendorStatus.SG_RAUTHFAIL),
+    ("RESELLER_NOT_CERTIFIED", VendorStatus.SG_RNOTCERTIFIED),
+    ("ACCOUNT_SUSPENDED", VendorStatus.SG_RSUSPENDED),
+)
 #: For ``reject``: the first prefix a fired symbol has decides the status (in this order).
 REJECT_STATUS_BY_PREFIX: Final[tuple[tuple[str, int], ...]] = (
     ("SENDER_", _S.ESME_RINVSRCADR),
@@ -70,6 +82,9 @@ def status_for(verdict: Verdict) -> int:
         return _S.ESME_RTHROTTLED
     if action is Action.REJECT:
         fired = [s.name for s in verdict.symbols if s.score > 0]
+        for name, status in REJECT_STATUS_BY_SYMBOL:
+            if name in fired:
+                return status
         for prefix, status in REJECT_STATUS_BY_PREFIX:
             if any(name.startswith(prefix) for name in fired):
                 return status

@@ -12,7 +12,9 @@ __all__ = ["SmppMetrics"]
 
 
 class SmppMetrics:
-    """Counters per action and system_id, the submit latency histogram, binds and queues."""
+    """Counters per action and system_id (``messages``: one per destination of a
+    submit_multi), throttled and gate-refused counts, the submit latency histogram, binds and
+    queues."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -53,4 +55,22 @@ class SmppMetrics:
         )
         self.judge_queue = Gauge(
             "spamgate_smpp_judge_queue", "Messages waiting to be judged", registry=r
+        )
+        self.throttled = Counter(
+            "spamgate_smpp_throttled",
+            "Messages (destinations) over a send rate, by system_id and bucket (reseller/account)",
+            ["system_id", "bucket"],
+            registry=r,
+        )
+        self.gate_refused = Counter(
+            "spamgate_smpp_gate_refused",
+            "Messages refused by the gateway's own checks, by system_id and symbol "
+            "(RESELLER_NOT_CERTIFIED, PER_SEND_AUTH_FAILED)",
+            ["system_id", "symbol"],
+            registry=r,
+        )
+        self.rate_storage_errors = Counter(
+            "spamgate_smpp_rate_storage_errors",
+            "Rate-limit storage failures (messages were let through)",
+            registry=r,
         )

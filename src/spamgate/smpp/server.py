@@ -9,11 +9,20 @@ session; everything policy is decided here, in event handlers:
   the previous batch ran, at most ``judge_batch``; inline on the loop, or in one worker thread with
   ``judge_in_thread``), mapped to a status by ``mapping.status_for`` and, when accepted, handed to
   the ``Forwarder`` *before* the submit_sm_resp is written (see ``forward``);
+* before judging, the ``SendGate`` (``gate``) checks what the gateway itself enforces: the bound
+  reseller's certification (cached registry standing), the per-send proof TLV, and — per batch —
+  the send-rate buckets; what it refuses is answered at once with its own explained verdict;
 * query_sm / cancel_sm / replace_sm are refused (ESME_RQUERYFAIL / RCANCELFAIL / RREPLACEFAIL):
-  the gateway keeps no message after forwarding it;
+  the gateway keeps no message after forwarding it; outbind (an SMSC-only command) gets
+  generic_nack ESME_RINVCMDID from the session;
 * ``deliver()`` sends a deliver_sm (e.g. a receipt) to a receiver bind of a system_id.
 
-A submit_multi is judged once, with its first SME destination; all destinations share the answer.
+A submit_multi is judged once per SME destination (each its own verdict and rate-limit count).
+Only the allowed destinations are forwarded (the PDU narrowed to them; one forwarded PDU per
+action when their verdicts differ); the submit_multi_resp lists every other destination in
+``unsuccess_sme`` with its error status (distribution lists: ESME_RINVDLNAME, the gateway keeps
+none). Its command_status is ESME_ROK when at least one destination was accepted, else the first
+destination's error status.
 
 Robustness: nothing a peer sends can raise out of a callback (the session never raises on input,
 and handler bugs are caught and logged per connection); a peer that stops reading has its reading
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hashlib
 import itertools
 import logging
@@ -35,16 +45,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
 from spamgate.config import SmppConfig
+from spamgate.domain.message import SendProof
 from spamgate.domain.verdict import Action, Verdict
 from spamgate.errors import InputError
 from spamgate.pipeline import MessageFields, Pipeline
 from spamgate.smpp.auth import Authenticator, BindDecision
 from spamgate.smpp.forward import Forwarder, ForwardError, ForwardItem
+from spamgate.smpp.gate import SendGate, throttle_verdict
 from spamgate.smpp.mapping import input_error_status, status_for, verdict_tlvs
 from spamgate.smpp.metrics import SmppMetrics
 from spamgate.smpp.pdu import (
@@ -53,15 +65,21 @@ from spamgate.smpp.pdu import (
     CommandStatus,
     DataSm,
     DeliverSm,
+    DistributionList,
     Pdu,
     QuerySmResp,
     ReplaceSmResp,
+    SmeAddress,
+    SubmitMulti,
+    UnsuccessSme,
 )
+from spamgate.smpp.ratelimit import RateRequest
 from spamgate.smpp.session import (
     BindRequested,
     BindState,
     Closed,
     Event,
+    MessagePdu,
     PartsExpired,
     ProtocolError,
     RequestFailed,
@@ -72,6 +90,7 @@ from spamgate.smpp.session import (
     SubmitReceived,
     Throttled,
 )
+from spamgate.smpp.vendor import VendorTag
 
 __all__ = ["ServerConfig", "SmppServer", "message_fingerprint"]
 
@@ -79,6 +98,7 @@ log = logging.getLogger(__name__)
 _S = CommandStatus
 _LOGGED_PROTOCOL_ERRORS: Final = 20  # per connection; later ones are only counted
 _DEFAULT_LABELS: Final = {"label": "[스팸의심]", "spambox": "", "overseas_inbox": "[국제발신]"}
+_PROOF_TAG: Final = int(VendorTag.SPAMGATE_SEND_PROOF)
 _REFUSALS: Final[dict[int, Callable[[], Pdu]]] = {
     CommandId.QUERY_SM: lambda: QuerySmResp(command_status=_S.ESME_RQUERYFAIL),
     CommandId.CANCEL_SM: lambda: CancelSmResp(command_status=_S.ESME_RCANCELFAIL),
@@ -135,11 +155,42 @@ class _SessionLog(logging.LoggerAdapter[logging.Logger]):
 
 
 @dataclass(slots=True)
+class _Multi:
+    """A submit_multi judged per destination: outcomes gather here until the last one."""
+
+    conn: _Connection
+    event: SubmitReceived
+    received: float
+    dests: tuple[SmeAddress | DistributionList, ...]
+    outcomes: list[tuple[int, Action, Verdict | None] | None]
+    pending: int
+    account: str | None
+
+
+@dataclass(slots=True)
 class _Job:
     conn: _Connection
     event: SubmitReceived
     fields: MessageFields
     received: float
+    tier: str | None = None
+    #: (account, nonce) the gate verified and told the pipeline about; forgotten once answered.
+    proof_key: tuple[str, str] | None = None
+    multi: _Multi | None = None
+    index: int = 0
+
+
+@dataclass(slots=True)
+class _Ack:
+    """An accepted message to acknowledge once its forward items are taken."""
+
+    conn: _Connection
+    event: SubmitReceived
+    action: Action
+    received: float
+    ids: list[str]
+    unsuccess: tuple[UnsuccessSme, ...] = ()
+    outcomes: tuple[tuple[Action, int], ...] | None = None
 
 
 _Result = Verdict | InputError
@@ -239,14 +290,22 @@ class _Judge:
                 await self._wakeup.wait()
                 continue
             batch = [queue.popleft() for _ in range(min(limit, len(queue)))]
-            fields = [job.fields for job in batch]
             try:
-                if self._in_process:
-                    results = await loop.run_in_executor(self._executor, _judge_in_worker, fields)
+                throttled = await server._limit(batch)
+                fields = [job.fields for job, t in zip(batch, throttled, strict=True) if t is None]
+                if not fields:
+                    judged: list[_Result] = []
+                elif self._in_process:
+                    judged = await loop.run_in_executor(self._executor, _judge_in_worker, fields)
                 elif self._executor is not None:
-                    results = await loop.run_in_executor(self._executor, server.judge_batch, fields)
+                    judged = await loop.run_in_executor(self._executor, server.judge_batch, fields)
                 else:
-                    results = server.judge_batch(fields)
+                    judged = server.judge_batch(fields)
+                if len(judged) == len(batch):
+                    results: Sequence[_Result] = judged
+                else:
+                    it = iter(judged)
+                    results = [next(it) if t is None else t for t in throttled]
                 await server._finish(batch, results)
             except asyncio.CancelledError:
                 raise
@@ -460,20 +519,76 @@ class _Connection(asyncio.Protocol):
     def _on_submit(self, event: SubmitReceived, now: float) -> None:
         decision = self.decision
         assert decision is not None, "the session accepts messages only once bound"
+        server = self.server
         text = event.text
-        if not text or len(text) > self.server.max_text_chars:
-            self.server._answer(self, event, _S.ESME_RINVMSGLEN, Action.ERROR, now)
+        if not text or len(text) > server.max_text_chars:
+            server._answer(self, event, _S.ESME_RINVMSGLEN, Action.ERROR, now)
             return
-        recipients = event.recipients
+        account, proof, tier = decision.account, None, None
+        gate = server.gate
+        if gate is not None:
+            passed = gate.check(decision, self.session.system_id or "", event.pdu, text)
+            if isinstance(passed, Verdict):
+                server._refuse_at_gate(self, event, passed, now)
+                return
+            account, proof, tier = passed.account, passed.proof, passed.tier
+        pdu = event.pdu
+        if isinstance(pdu, SubmitMulti):
+            self._on_submit_multi(event, pdu, now, account, proof, tier)
+            return
         fields = MessageFields(
             text,
             sender=event.sender or None,
-            recipient=recipients[0] if recipients else None,
+            recipient=pdu.destination_addr or None,
             route=decision.route,
-            account=decision.account,
+            account=account,
+            auth=proof,
         )
-        self.server._judge.put(_Job(self, event, fields, now))
-        self.server.metrics.judge_queue.set(len(self.server._judge))
+        job = _Job(self, event, fields, now, tier)
+        if proof is not None and account is not None:
+            job.proof_key = server._remember(account, proof)
+        server._judge.put(job)
+        server.metrics.judge_queue.set(len(server._judge))
+
+    def _on_submit_multi(
+        self,
+        event: SubmitReceived,
+        pdu: SubmitMulti,
+        now: float,
+        account: str | None,
+        proof: SendProof | None,
+        tier: str | None,
+    ) -> None:
+        """One job per SME destination; distribution lists are refused (we keep none)."""
+        server = self.server
+        decision = self.decision
+        assert decision is not None
+        dests = pdu.dest_addresses
+        multi = _Multi(self, event, now, dests, [None] * len(dests), len(dests), account)
+        jobs: list[_Job] = []
+        for i, dest in enumerate(dests):
+            if isinstance(dest, DistributionList):
+                multi.outcomes[i] = (_S.ESME_RINVDLNAME, Action.ERROR, None)
+                multi.pending -= 1
+                continue
+            fields = MessageFields(
+                event.text,
+                sender=event.sender or None,
+                recipient=dest.destination_addr or None,
+                route=decision.route,
+                account=account,
+                auth=proof,
+            )
+            job = _Job(self, event, fields, now, tier, multi=multi, index=i)
+            if proof is not None and account is not None:
+                job.proof_key = server._remember(account, proof)
+            jobs.append(job)
+        if not jobs:
+            server._complete_multi(multi, [], [], now, server._wall_clock())
+            return
+        for job in jobs:
+            server._judge.put(job)
+        server.metrics.judge_queue.set(len(server._judge))
 
     def _on_delivery_outcome(self, event: ResponseReceived | RequestFailed) -> None:
         seq = event.request.sequence_number
@@ -506,7 +621,14 @@ class SmppServer:
         config: ServerConfig | None = None,
         metrics: SmppMetrics | None = None,
         wall_clock: Callable[[], float] = time.time,
+        gate: SendGate | None = None,
     ) -> None:
+        self.gate = gate
+        if gate is not None and gate.registry is not None:
+            # The gate verifies each proof once; the pipeline (a shallow copy: same models,
+            # policies and burst state) learns the outcome instead of spending the nonce again.
+            pipeline = copy.copy(pipeline)
+            pipeline.registry = gate.registry
         self.pipeline = pipeline
         self.authenticator = authenticator
         self.forwarder = forwarder
@@ -521,6 +643,7 @@ class SmppServer:
         prefix = self.config.node_id or secrets.token_hex(4)
         self._ids = (f"{prefix}{n:010x}" for n in itertools.count(1))
         self._status_children: dict[tuple[str, str, int], Any] = {}
+        self._background: list[asyncio.Task[None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -528,6 +651,10 @@ class SmppServer:
         """Listen on ``host:port`` (port 0 picks a free one; see ``port``)."""
         loop = asyncio.get_running_loop()
         self._judge.start()
+        logins = self.gate.logins if self.gate is not None else None
+        if logins is not None:
+            await logins.refresh()  # the first standing before the first bind
+            self._background.append(loop.create_task(logins.run(), name="smpp-standing"))
         self._server = await loop.create_server(lambda: _Connection(self), host, port)
         log.info("SMPP listening on %s:%d", host, self.port)
 
@@ -569,6 +696,14 @@ class SmppServer:
             await self._server.wait_closed()
             self._server = None
         await self._judge.stop()
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background = []
+        if self.gate is not None and self.gate.limiter is not None:
+            await self.gate.limiter.close()
 
     def drop_binds(self, system_id: str) -> int:
         """Unbind every session of ``system_id`` (e.g. it was suspended); returns how many."""
@@ -602,46 +737,76 @@ class SmppServer:
         """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
         return _judge_fields(self.pipeline, batch)
 
+    async def _limit(self, batch: Sequence[_Job]) -> list[Verdict | None]:
+        """The send-rate buckets for a batch: a ``throttle`` verdict for each job over a rate."""
+        gate = self.gate
+        if gate is None or gate.limiter is None:
+            return [None] * len(batch)
+        requests = [
+            RateRequest(job.conn.session.system_id or "", job.fields.account, job.tier)
+            for job in batch
+        ]
+        refusals = await gate.limit(requests)
+        out: list[Verdict | None] = [None] * len(batch)
+        for i, refusal in enumerate(refusals):
+            if refusal is not None:
+                out[i] = throttle_verdict(refusal)
+                self.metrics.throttled.labels(requests[i].system_id or "-", refusal.kind).inc()
+        return out
+
+    def _remember(self, account: str, proof: SendProof) -> tuple[str, str] | None:
+        registry = self.gate.registry if self.gate is not None else None
+        if registry is None:
+            return None
+        registry.remember(account, proof.nonce)
+        return (account, proof.nonce)
+
+    def _forget(self, key: tuple[str, str]) -> None:
+        registry = self.gate.registry if self.gate is not None else None
+        if registry is not None:
+            registry.forget(*key)
+
+    def _refuse_at_gate(
+        self, conn: _Connection, event: SubmitReceived, verdict: Verdict, now: float
+    ) -> None:
+        """Answer a message the gate refused (a whole submit_multi gets one answer)."""
+        symbol = verdict.symbols[0].name if verdict.symbols else "-"
+        system_id = conn.session.system_id or "-"
+        self.metrics.gate_refused.labels(system_id, symbol).inc()
+        if log.isEnabledFor(logging.INFO):
+            conn.log.info(
+                "seq %d refused at the gate: %s %s (msg=%s)",
+                event.pdu.sequence_number,
+                symbol,
+                verdict.symbols[0].evidence if verdict.symbols else "",
+                message_fingerprint(event.text),
+            )
+        self._answer(conn, event, status_for(verdict), verdict.action, now)
+
     async def _finish(self, batch: Sequence[_Job], results: Sequence[_Result]) -> None:
         """Answer a judged batch: forward the accepted ones first, then write every answer."""
         now = asyncio.get_running_loop().time()
-        accepted: list[tuple[_Job, Verdict, list[str]]] = []
+        acks: list[_Ack] = []
         items: list[ForwardItem] = []
         wall = self._wall_clock()
-        labels = self.config.labels
         for job, result in zip(batch, results, strict=True):
             if isinstance(result, InputError):
-                status = input_error_status(result.field)
-                self._answer(job.conn, job.event, status, Action.ERROR, now, job.received)
-                continue
-            status = status_for(result)
-            if status or job.conn.session.closed:
-                # Refused, or the peer left before its answer: it will resend, so don't forward.
-                self._answer(job.conn, job.event, status, result.action, now, job.received)
-                continue
-            ids = [next(self._ids) for _ in job.event.pdus]
-            decision = job.conn.decision
-            assert decision is not None
-            items.append(
-                ForwardItem(
-                    message_id=ids[0],
-                    part_ids=tuple(ids),
-                    system_id=job.conn.session.system_id or "",
-                    account=decision.account or "",
-                    pdus=job.event.pdus,
-                    text=job.event.text,
-                    data_coding=job.event.data_coding,
-                    verdict=result,
-                    label=labels.get(result.action.value, ""),
-                    tlvs=verdict_tlvs(result, ids[0]),
-                    received_at=wall,
+                self._settle(
+                    job,
+                    input_error_status(result.field),
+                    Action.ERROR,
+                    None,
+                    acks,
+                    items,
+                    now,
+                    wall,
                 )
-            )
-            accepted.append((job, result, ids))
+            else:
+                self._settle(job, status_for(result), result.action, result, acks, items, now, wall)
         if items:
             # Forwarding (e.g. the spool's fsync) runs while the next batch is judged, so
             # concurrent batches share one group commit.
-            task = asyncio.get_running_loop().create_task(self._forward(accepted, items))
+            task = asyncio.get_running_loop().create_task(self._forward(acks, items))
             self._forwarding.add(task)
             task.add_done_callback(self._forwarding.discard)
         touched = {job.conn for job in batch}
@@ -650,9 +815,121 @@ class SmppServer:
         self.metrics.judge_queue.set(len(self._judge))
         self.metrics.batch_size.observe(len(batch))
 
-    async def _forward(
-        self, accepted: Sequence[tuple[_Job, Verdict, list[str]]], items: Sequence[ForwardItem]
+    def _settle(
+        self,
+        job: _Job,
+        status: int,
+        action: Action,
+        verdict: Verdict | None,
+        acks: list[_Ack],
+        items: list[ForwardItem],
+        now: float,
+        wall: float,
     ) -> None:
+        """One job's outcome: answer it, or queue it for forwarding (acks/items)."""
+        if job.proof_key is not None:
+            self._forget(job.proof_key)
+            job.proof_key = None
+        multi = job.multi
+        if multi is not None:
+            multi.outcomes[job.index] = (status, action, verdict)
+            multi.pending -= 1
+            if multi.pending == 0:
+                self._complete_multi(multi, acks, items, now, wall)
+            return
+        if status or verdict is None or job.conn.session.closed:
+            # Refused, or the peer left before its answer: it will resend, so don't forward.
+            self._answer(job.conn, job.event, status, action, now, job.received)
+            return
+        ids = [next(self._ids) for _ in job.event.pdus]
+        items.append(self._item(job.conn, job.event, job.event.pdus, verdict, ids, wall, job))
+        acks.append(_Ack(job.conn, job.event, action, job.received, ids))
+
+    def _item(
+        self,
+        conn: _Connection,
+        event: SubmitReceived,
+        pdus: Sequence[MessagePdu],
+        verdict: Verdict,
+        ids: list[str],
+        wall: float,
+        job: _Job | None = None,
+        account: str | None = None,
+    ) -> ForwardItem:
+        if job is not None:
+            account = job.fields.account
+        return ForwardItem(
+            message_id=ids[0],
+            part_ids=tuple(ids),
+            system_id=conn.session.system_id or "",
+            account=account or "",
+            pdus=tuple(_without_proof(p) for p in pdus),
+            text=event.text,
+            data_coding=event.data_coding,
+            verdict=verdict,
+            label=self.config.labels.get(verdict.action.value, ""),
+            tlvs=verdict_tlvs(verdict, ids[0]),
+            received_at=wall,
+        )
+
+    def _complete_multi(
+        self,
+        multi: _Multi,
+        acks: list[_Ack],
+        items: list[ForwardItem],
+        now: float,
+        wall: float,
+    ) -> None:
+        """Every destination of a submit_multi is judged: forward the allowed, list the rest."""
+        conn, event = multi.conn, multi.event
+        groups: dict[Action, list[int]] = {}
+        unsuccess: list[UnsuccessSme] = []
+        outcomes: list[tuple[Action, int]] = []
+        for i, dest in enumerate(multi.dests):
+            outcome = multi.outcomes[i]
+            assert outcome is not None
+            status, action, verdict = outcome
+            outcomes.append((action, status))
+            if not status and verdict is not None:
+                groups.setdefault(action, []).append(i)
+                continue
+            if isinstance(dest, DistributionList):
+                ton, npi, addr = 0, 0, dest.dl_name
+            else:
+                ton, npi, addr = dest.dest_addr_ton, dest.dest_addr_npi, dest.destination_addr
+            unsuccess.append(
+                UnsuccessSme(
+                    dest_addr_ton=ton,
+                    dest_addr_npi=npi,
+                    destination_addr=addr,
+                    error_status_code=status or _S.ESME_RSUBMITFAIL,
+                )
+            )
+        if not groups or conn.session.closed:
+            status = unsuccess[0].error_status_code if unsuccess else _S.ESME_RSUBMITFAIL
+            worst = max((a for a, _ in outcomes), key=lambda a: a.severity, default=Action.ERROR)
+            self._answer(conn, event, status, worst, now, multi.received, (), unsuccess, outcomes)
+            return
+        first_ids: list[str] | None = None
+        for indexes in groups.values():
+            chosen = tuple(multi.dests[i] for i in indexes)
+            pdus = [
+                replace(p, dest_addresses=chosen) if isinstance(p, SubmitMulti) else p
+                for p in event.pdus
+            ]
+            outcome = multi.outcomes[indexes[0]]
+            assert outcome is not None
+            assert outcome[2] is not None
+            ids = [next(self._ids) for _ in event.pdus]
+            items.append(self._item(conn, event, pdus, outcome[2], ids, wall, None, multi.account))
+            first_ids = first_ids or ids
+        assert first_ids is not None
+        best = next(iter(groups))
+        acks.append(
+            _Ack(conn, event, best, multi.received, first_ids, tuple(unsuccess), tuple(outcomes))
+        )
+
+    async def _forward(self, acks: Sequence[_Ack], items: Sequence[ForwardItem]) -> None:
         """Hand ``items`` to the forwarder, then acknowledge them (or answer its refusal)."""
         status: int = _S.ESME_ROK
         try:
@@ -664,12 +941,25 @@ class SmppServer:
             log.exception("forwarder failed on %d message(s)", len(items))
             status = _S.ESME_RSYSERR
         now = asyncio.get_running_loop().time()
-        for job, verdict, ids in accepted:
+        for ack in acks:
             try:
-                self._answer(job.conn, job.event, status, verdict.action, now, job.received, ids)
+                outcomes = ack.outcomes
+                if status and outcomes is not None:
+                    outcomes = tuple((action, status) for action, _ in outcomes)
+                self._answer(
+                    ack.conn,
+                    ack.event,
+                    status,
+                    ack.action,
+                    now,
+                    ack.received,
+                    ack.ids,
+                    ack.unsuccess,
+                    outcomes,
+                )
             except Exception:
-                job.conn.log.exception("cannot answer a forwarded message")
-        for conn in {job.conn for job, _, _ in accepted}:
+                ack.conn.log.exception("cannot answer a forwarded message")
+        for conn in {ack.conn for ack in acks}:
             conn._flush()
 
     def _answer(
@@ -681,16 +971,24 @@ class SmppServer:
         now: float,
         received: float | None = None,
         ids: Sequence[str] = (),
+        unsuccess: Sequence[UnsuccessSme] = (),
+        outcomes: Sequence[tuple[Action, int]] | None = None,
     ) -> None:
-        conn.write(conn.session.respond(event, status, message_ids=ids))
+        """Write the answer; count it per (system_id, action, status) — per destination for a
+        submit_multi (``outcomes``)."""
+        data = conn.session.respond(event, status, message_ids=ids, unsuccess=unsuccess)
         system_id = conn.session.system_id or "-"
-        key = (system_id, action.value, status)
-        child = self._status_children.get(key)
-        if child is None:
-            child = self.metrics.messages.labels(system_id, action.value, f"0x{status:08x}")
-            self._status_children[key] = child
-        child.inc()
+        for counted_action, counted_status in outcomes or ((action, status),):
+            key = (system_id, counted_action.value, counted_status)
+            child = self._status_children.get(key)
+            if child is None:
+                child = self.metrics.messages.labels(
+                    system_id, counted_action.value, f"0x{counted_status:08x}"
+                )
+                self._status_children[key] = child
+            child.inc()
         self.metrics.latency.observe(now - (received if received is not None else now))
+        conn.write(data)  # after counting, so whoever reads the answer also sees the count
         if log.isEnabledFor(logging.DEBUG):
             conn.log.debug(
                 "seq %d: %s -> 0x%08X (msg=%s)",
@@ -702,9 +1000,18 @@ class SmppServer:
 
     def _fail_batch(self, batch: Sequence[_Job], status: int) -> None:
         now = asyncio.get_running_loop().time()
+        wall = self._wall_clock()
         for job in batch:
             try:
-                self._answer(job.conn, job.event, status, Action.ERROR, now, job.received)
+                self._settle(job, status, Action.ERROR, None, [], [], now, wall)
                 job.conn._flush()
             except Exception:  # already answered: nothing more to do for it
                 log.debug("job already answered", exc_info=True)
+
+
+def _without_proof(pdu: MessagePdu) -> MessagePdu:
+    """``pdu`` without the reseller's SPAMGATE_SEND_PROOF (it stays at the gateway)."""
+    tlvs = pdu.tlvs
+    if not tlvs or all(t.tag != _PROOF_TAG for t in tlvs):
+        return pdu
+    return replace(pdu, tlvs=tuple(t for t in tlvs if t.tag != _PROOF_TAG))

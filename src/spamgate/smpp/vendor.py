@@ -16,6 +16,12 @@ Statuses (answered on submit_sm / data_sm / submit_multi):
                                   was accepted
 0x0403  SG_RDUPLICATEPART         this part's number was already received for the message
 0x0404  SG_RSUSPENDED             the account is suspended: it may not send now
+0x0405  SG_RAUTHFAIL              per-send authentication failed: the SPAMGATE_SEND_PROOF TLV
+                                  is missing, malformed, stale (clock skew), replayed, signed
+                                  wrongly, or names an account of another reseller
+0x0406  SG_RNOTCERTIFIED          the bound reseller's certification is not current
+                                  (suspended, cancelled, expired or not yet granted): it may
+                                  not send; binding again is refused with ESME_RBINDFAIL
 ======  ========================  ============================================================
 
 TLVs (added to what is forwarded upstream for ``label``, ``spambox`` and ``overseas_inbox``):
@@ -26,6 +32,14 @@ TLVs (added to what is forwarded upstream for ``label``, ``spambox`` and ``overs
 0x1402  SPAMGATE_SYMBOLS          C-Octet String: the fired symbol names, comma-separated,
                                   cut at a name boundary to fit 254 octets
 0x1403  SPAMGATE_MESSAGE_ID       C-Octet String: the message_id spamgate gave the reseller
+======  ========================  ============================================================
+
+TLV the reseller sends (on submit_sm, data_sm and submit_multi; see ``spamgate.smpp.proof``):
+
+======  ========================  ============================================================
+0x1410  SPAMGATE_SEND_PROOF       Octet String, ASCII, at most 200 octets (a trailing NUL is
+                                  ignored): ``<account>;<timestamp>;<nonce>;<signature>``, the
+                                  per-send proof of ``spamgate.registry.persend``
 ======  ========================  ============================================================
 """
 
@@ -44,6 +58,8 @@ class VendorStatus(IntEnum):
     SG_RNOTJUDGED = 0x0402
     SG_RDUPLICATEPART = 0x0403
     SG_RSUSPENDED = 0x0404
+    SG_RAUTHFAIL = 0x0405
+    SG_RNOTCERTIFIED = 0x0406
 
 
 class VendorTag(IntEnum):
@@ -53,3 +69,4 @@ class VendorTag(IntEnum):
     SPAMGATE_SCORE = 0x1401
     SPAMGATE_SYMBOLS = 0x1402
     SPAMGATE_MESSAGE_ID = 0x1403
+    SPAMGATE_SEND_PROOF = 0x1410
