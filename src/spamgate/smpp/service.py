@@ -5,9 +5,12 @@ is closed (binds unbound, then cut after a grace period) when it returns. ``smpp
 SMPP listener (HTTP only). The SMPP server shares the app's pipeline and metrics registry, so
 ``/metrics`` shows the SMPP counters.
 
-Logins come from ``[smpp.accounts.<system_id>]`` of the config TOML. There are no default
-credentials: without accounts every bind is refused (and a warning says so), except under
-``--demo``, which adds the login ``demo``/``demo1234`` (loopback only).
+Logins: with a registry (``serve`` always opens one) a system_id the registry knows binds with
+its registry password and certification (``RegistryAuthenticator``; every message then carries a
+per-send proof TLV), and ``[smpp.accounts.<system_id>]`` of the config TOML serve the system_ids
+the registry does not know. There are no default credentials; ``--demo`` seeds the registry's
+demo reseller ``demo``/``demopass`` (loopback only). Send rates: ``[smpp.rates]``, overrides in
+``<data-dir>/smpp-rates.json`` (``spamgate smpp rate``).
 """
 
 from __future__ import annotations
@@ -21,17 +24,26 @@ from typing import Any
 
 from spamgate.config import Settings, SmppAccountConfig
 from spamgate.pipeline import Pipeline
-from spamgate.smpp.auth import StaticAuthenticator, hash_password
+from spamgate.registry.demo import DEMO_PASSWORD, DEMO_SYSTEM_ID
+from spamgate.smpp.auth import (
+    Authenticator,
+    ChainAuthenticator,
+    Lockout,
+    RegistryAuthenticator,
+    RegistryLogins,
+    StaticAuthenticator,
+    hash_password,
+)
 from spamgate.smpp.forward import Forwarder, InMemoryForwarder
+from spamgate.smpp.gate import PreverifiedSource, SendGate
 from spamgate.smpp.metrics import SmppMetrics
+from spamgate.smpp.ratelimit import RATES_FILE, RateTable, SendLimiter, open_storage
 from spamgate.smpp.server import ServerConfig, SmppServer
+from spamgate.smpp.upstream_service import UpstreamService
 
 __all__ = ["DEMO_PASSWORD", "DEMO_SYSTEM_ID", "build_smpp_server", "run_gateway"]
 
 log = logging.getLogger(__name__)
-
-DEMO_SYSTEM_ID = "demo"
-DEMO_PASSWORD = "demo1234"  # noqa: S105 - documented demo login, loopback only
 
 
 def _forwarder(data_dir: Path) -> Forwarder:
@@ -47,19 +59,53 @@ def build_smpp_server(
     registry: Any = None,
     forwarder: Forwarder | None = None,
     warn: Callable[[str], None] = log.warning,
+    logins: RegistryLogins | None = None,
 ) -> SmppServer:
-    """The SMPP server for ``settings``: static logins from the policy, the spool as forwarder."""
+    """The SMPP server for ``settings``: registry logins (``logins``, the data registry) before
+    the policy's static ones, the send gate, the spool as forwarder. ``registry`` is the
+    Prometheus registry the metrics go to."""
     smpp = pipeline.policy.smpp
     accounts = dict(smpp.accounts)
-    if settings.demo and DEMO_SYSTEM_ID not in accounts:
+    if settings.demo and logins is None and DEMO_SYSTEM_ID not in accounts:
         accounts[DEMO_SYSTEM_ID] = SmppAccountConfig(password_hash=hash_password(DEMO_PASSWORD))
-    if not accounts:
+    if not accounts and logins is None:
         warn("no [smpp.accounts] in the config: every SMPP bind will be refused")
-    authenticator = StaticAuthenticator(
-        accounts,
+    lockouts = Lockout(
         max_failures=smpp.max_failed_binds,
+        max_failures_per_host=smpp.max_failed_binds_per_host,
+        max_failures_per_system_id=smpp.max_failed_binds_per_system_id,
         window=smpp.failed_bind_window,
         lockout=smpp.lockout,
+    )
+    static = StaticAuthenticator(accounts, lockouts=lockouts)
+    authenticator: Authenticator = static
+    registry_auth = None
+    if logins is not None:
+        registry_auth = RegistryAuthenticator(
+            logins, refresh=smpp.status_refresh, lockouts=lockouts
+        )
+        authenticator = ChainAuthenticator(registry_auth, static)
+    metrics = SmppMetrics(registry)
+    limiter = None
+    rates = smpp.rates
+    if rates.enabled:
+        table = RateTable(
+            reseller=rates.reseller,
+            tiers=rates.tiers,
+            default_tier=rates.default_tier,
+            path=settings.data_dir / RATES_FILE if settings.data_dir else None,
+        )
+        limiter = SendLimiter(
+            table,
+            storage=open_storage(rates.storage),
+            strategy=rates.strategy,
+            on_storage_error=metrics.rate_storage_errors.inc,
+        )
+    source = pipeline.registry
+    gate = SendGate(
+        logins=registry_auth,
+        registry=PreverifiedSource(source) if source is not None else None,
+        limiter=limiter,
     )
     if forwarder is None:
         forwarder = _forwarder(settings.data_dir) if settings.data_dir else InMemoryForwarder()
@@ -68,8 +114,36 @@ def build_smpp_server(
         authenticator,
         forwarder,
         config=ServerConfig.from_smpp_config(smpp, worker_policy=settings.config),
-        metrics=SmppMetrics(registry),
+        metrics=metrics,
+        gate=gate,
     )
+
+
+async def _start_upstream(
+    smpp: SmppServer, settings: Settings, metrics: Any
+) -> UpstreamService | None:
+    """Drain the spool to the carrier links, if any are configured (else warn: nothing leaves)."""
+    from spamgate.smpp.spool import SpoolForwarder
+    from spamgate.smpp.upstream_service import build_upstream
+
+    if not isinstance(smpp.forwarder, SpoolForwarder):
+        return None
+    upstream = build_upstream(
+        smpp.pipeline.policy.smpp,
+        settings.upstreams,
+        data_dir=settings.data_dir,
+        spool=smpp.forwarder,
+        deliverer=smpp,
+        registry=metrics.registry if metrics is not None else None,
+    )
+    if upstream is None:
+        log.warning(
+            "no upstream SMSC (--upstream / [[smpp.upstreams]]): accepted messages are held in "
+            "the spool and not forwarded (상위 SMSC 없음: 수락된 메시지는 스풀에 보관됩니다)"
+        )
+        return None
+    await upstream.start()
+    return upstream
 
 
 async def run_gateway(application: Any, settings: Settings, *, log_level: str = "info") -> None:
@@ -91,17 +165,22 @@ async def run_gateway(application: Any, settings: Settings, *, log_level: str = 
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
     smpp: SmppServer | None = None
+    upstream: UpstreamService | None = None
     if settings.smpp_port:
         metrics = getattr(application.state, "metrics", None)
         smpp = build_smpp_server(
             application.state.pipeline,
             settings,
             registry=metrics.registry if metrics is not None else None,
+            logins=getattr(application.state, "registry", None),
         )
+        upstream = await _start_upstream(smpp, settings, metrics)
         await smpp.start(settings.smpp_host, settings.smpp_port)
     try:
         await server.serve()
     finally:
+        if upstream is not None:
+            await upstream.close()
         if smpp is not None:
             await smpp.close(timeout=5.0)
             close = getattr(smpp.forwarder, "close", None)

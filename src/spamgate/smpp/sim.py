@@ -1,11 +1,16 @@
 """Simulators for tests and benchmarks: an SMSC sink and an ESME load generator (loopback use).
 
 ``SimSmsc`` is an SMSC built on the same ``SmscSession`` as the gateway: it binds any client (or
-only the given system_id/password), answers submit_sm with a message_id after ``delay_ms``, fails
-a share of them (``fail_rate``: ESME_RSUBMITFAIL), drops the connection instead of answering for
-another share (``drop_rate``), and sends a delivery receipt (deliver_sm, esm_class 0x04) for every
-accepted message that asked for one, on the same bind when it can receive, else on a receiver bind
-of the same system_id.
+only the given system_id/password), answers submit_sm with a message_id (``id_prefix`` and a
+counter) after ``delay_ms``, fails a share of them (``fail_rate``: ``fail_status``, by default
+ESME_RSUBMITFAIL), drops the connection instead of answering for another share (``drop_rate``),
+and sends a delivery receipt (deliver_sm, esm_class 0x04) for every accepted message that asked
+for one, on the same bind when it can receive, else on a receiver bind of the same system_id —
+after ``receipt_delay_ms``, or before the submit_sm_resp with ``receipt_first`` (seen on real
+SMSCs under load). Receipts no bind has window room for wait in a queue; one refused
+(deliver_sm_resp error) or cut off is queued again, as real SMSCs retry. ``accepted_keys``
+counts accepted messages per ``SPAMGATE_MESSAGE_ID`` TLV: how often each of spamgate's messages
+arrived.
 
 ``run_load`` is a load generator speaking our own codec: it binds as a transmitter (over
 ``connections`` links), sends ``count`` submit_sm at ``rate`` per second with at most ``window``
@@ -19,8 +24,9 @@ import asyncio
 import itertools
 import logging
 import random
+import secrets
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -43,13 +49,17 @@ from spamgate.smpp.pdu import (
     Unbind,
     encode,
 )
+from spamgate.smpp.proof import make_proof_tlv
 from spamgate.smpp.receipt import Receipt, format_receipt
 from spamgate.smpp.session import (
     BindRequested,
+    RequestFailed,
+    ResponseReceived,
     SessionConfig,
     SmscSession,
     SubmitReceived,
 )
+from spamgate.smpp.vendor import VendorTag
 
 __all__ = ["BUCKETS_MS", "LoadResult", "SimSmsc", "SimStats", "run_load"]
 
@@ -65,13 +75,19 @@ class SimStats:
     failed: int = 0
     dropped: int = 0
     receipts: int = 0
+    receipts_retried: int = 0
 
 
 class _SimConnection(asyncio.Protocol):
     def __init__(self, sim: SimSmsc) -> None:
         self.sim = sim
         self.loop = asyncio.get_running_loop()
-        config = SessionConfig(window=sim.window, idle_timeout=None, enquire_link_interval=None)
+        config = SessionConfig(
+            window=sim.window,
+            out_window=sim.window,
+            idle_timeout=None,
+            enquire_link_interval=None,
+        )
         self.session = SmscSession(self.loop.time(), config)
         self.transport: asyncio.Transport | None = None
 
@@ -81,8 +97,8 @@ class _SimConnection(asyncio.Protocol):
         self.sim._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.session.connection_lost()
         self.sim._connections.discard(self)
+        self.sim._on_receipt_events(self, self.session.connection_lost())
 
     def write(self, data: bytes) -> None:
         if data and self.transport is not None and not self.transport.is_closing():
@@ -111,7 +127,10 @@ class _SimConnection(asyncio.Protocol):
                     self.loop.call_later(self.sim.delay, self._answer, event)
                 else:
                     self._answer(event)
+            elif isinstance(event, ResponseReceived | RequestFailed):
+                self.sim._on_receipt_events(self, [event])
         self.flush()
+        self.sim._pump()
 
     def _answer(self, event: SubmitReceived) -> None:
         sim = self.sim
@@ -125,14 +144,21 @@ class _SimConnection(asyncio.Protocol):
             return
         if roll < sim.drop_rate + sim.fail_rate:
             sim.stats.failed += 1
-            self.write(self.session.respond(event, _S.ESME_RSUBMITFAIL))
+            self.write(self.session.respond(event, sim.fail_status))
             self.flush()
             return
-        ids = [f"sim{next(sim.ids):010d}" for _ in event.pdus]
+        ids = [f"{sim.id_prefix}{next(sim.ids):010d}" for _ in event.pdus]
         sim.stats.accepted += 1
+        key = event.pdu.tlv(VendorTag.SPAMGATE_MESSAGE_ID)
+        sim.accepted_keys[key.value.rstrip(b"\0").decode("latin-1") if key else ""] += 1
+        wants_receipt = sim.receipts and event.pdu.registered_delivery & 0x01
+        if wants_receipt and sim.receipt_first:
+            # The receipt overtakes the submit_sm_resp (seen on real SMSCs under load).
+            for message_id in ids:
+                sim._send_receipt(self, event, message_id)
         self.write(self.session.respond(event, 0, message_ids=ids))
         self.flush()
-        if sim.receipts and event.pdu.registered_delivery & 0x01:
+        if wants_receipt and not sim.receipt_first:
             for message_id in ids:
                 self.loop.call_later(sim.receipt_delay, sim._send_receipt, self, event, message_id)
 
@@ -152,6 +178,9 @@ class SimSmsc:
         password: str = "",
         window: int = 1000,
         seed: int = 1,
+        id_prefix: str = "sim",
+        receipt_first: bool = False,
+        fail_status: int = CommandStatus.ESME_RSUBMITFAIL,
     ) -> None:
         if not 0 <= fail_rate + drop_rate <= 1:
             raise ValueError("fail_rate + drop_rate must be within 0..1")
@@ -166,6 +195,12 @@ class SimSmsc:
         self.rng = random.Random(seed)  # noqa: S311 - simulation, not security
         self.ids = itertools.count(1)
         self.stats = SimStats()
+        self._receipt_queues: dict[str | None, deque[tuple[DeliverSm, _SimConnection]]] = {}
+        self.id_prefix = id_prefix
+        self.fail_status = fail_status
+        self.receipt_first = receipt_first
+        #: Accepted messages per SPAMGATE_MESSAGE_ID (the dedupe key; "" when absent).
+        self.accepted_keys: Counter[str] = Counter()
         self._connections: set[_SimConnection] = set()
         self._server: asyncio.Server | None = None
 
@@ -189,6 +224,7 @@ class SimSmsc:
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
+        await asyncio.sleep(0)  # let the aborted transports release their sockets
 
     def _send_receipt(self, origin: _SimConnection, event: SubmitReceived, message_id: str) -> None:
         pdu = event.pdu
@@ -206,17 +242,39 @@ class SimSmsc:
                 Tlv.from_int(Tag.MESSAGE_STATE, MessageState.DELIVERED),
             ),
         )
-        targets = [origin] + [
-            c
-            for c in self._connections
-            if c is not origin and c.session.system_id == origin.session.system_id
-        ]
-        for conn in targets:
-            if conn.session.can_deliver:
-                _, data = conn.session.send_deliver_sm(receipt, conn.loop.time())
+        self._queue_receipt(origin, receipt)
+        self._pump()
+
+    def _queue_receipt(self, origin: _SimConnection, receipt: DeliverSm) -> None:
+        self._receipt_queues.setdefault(origin.session.system_id, deque()).append((receipt, origin))
+
+    def _pump(self) -> None:
+        """Send queued receipts, each on its origin bind if it can take one, else on another
+        bind of the same system_id; what no bind can take now waits for window room."""
+        for system_id, queue in self._receipt_queues.items():
+            binds = [c for c in self._connections if c.session.system_id == system_id]
+            while queue and binds:
+                receipt, origin = queue[0]
+                conn = origin if origin in binds and origin.session.can_deliver else None
+                if conn is None:
+                    conn = next((c for c in binds if c.session.can_deliver), None)
+                    if conn is None:
+                        break
+                queue.popleft()
+                _, data = conn.session.send_deliver_sm(receipt, conn.loop.time(), receipt)
                 conn.write(data)
                 self.stats.receipts += 1
-                return
+
+    def _on_receipt_events(self, conn: _SimConnection, events: Sequence[object]) -> None:
+        """A receipt refused, unanswered or cut off goes back to the queue (as SMSCs retry)."""
+        for event in events:
+            if not isinstance(event, ResponseReceived | RequestFailed):
+                continue
+            receipt = event.context
+            failed = isinstance(event, RequestFailed) or event.status != _S.ESME_ROK
+            if failed and isinstance(receipt, DeliverSm):
+                self.stats.receipts_retried += 1
+                self._queue_receipt(conn, receipt)
 
 
 # --- load generator -----------------------------------------------------------------------------
@@ -334,6 +392,14 @@ def _with_seq(pdu: SubmitSm, seq: int) -> SubmitSm:
     return replace(pdu, sequence_number=seq)
 
 
+def _encodable(text: str, data_coding: int) -> bool:
+    try:
+        encode_text(text, data_coding)
+    except EncodingError:
+        return False
+    return True
+
+
 def _message(
     text: str, data_coding: int, sender: str, recipient: str, registered_delivery: int
 ) -> SubmitSm:
@@ -366,8 +432,16 @@ async def run_load(
     recipient: str = "01098765432",
     registered_delivery: int = 0,
     timeout: float = 30.0,
+    account: str | None = None,
+    send_secret: str | None = None,
 ) -> LoadResult:
-    """Bind, send ``count`` messages at ``rate``/s (0: as fast as the window allows), unbind."""
+    """Bind, send ``count`` messages at ``rate``/s (0: as fast as the window allows), unbind.
+
+    With ``account`` and ``send_secret`` every message carries a fresh per-send proof TLV (as a
+    registry bind requires); the signing cost is part of the measured client time.
+    """
+    if (account is None) != (send_secret is None):
+        raise ValueError("account and send_secret go together")
     loop = asyncio.get_running_loop()
     result = LoadResult()
     links: list[_Esme] = []
@@ -397,6 +471,7 @@ async def run_load(
             continue  # e.g. an emoji in a KS C 5601 run: leave that text out
     if not pdus:
         raise ValueError("no text can be written in that data_coding")
+    signed_texts = [t for t in texts if _encodable(t, data_coding)]
     start = time.perf_counter()
     deadline = start + timeout
     for i in range(count):
@@ -414,7 +489,19 @@ async def run_load(
         if link.transport is None or link.transport.is_closing():
             result.errors.append("connection lost")
             break
-        link.submit(pdus[i % len(pdus)])
+        pdu = pdus[i % len(pdus)]
+        if account is not None and send_secret is not None:
+            proof = make_proof_tlv(
+                send_secret,
+                account=account,
+                text=signed_texts[i % len(pdus)],
+                timestamp=int(time.time()),
+                nonce=secrets.token_urlsafe(16),
+                sender=sender,
+                recipients=(recipient,),
+            )
+            pdu = replace(pdu, tlvs=(*pdu.tlvs, proof))
+        link.submit(pdu)
     while result.answered < result.sent and time.perf_counter() < deadline:
         if all(not link.sent_at for link in links):
             break

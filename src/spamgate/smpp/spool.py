@@ -15,8 +15,15 @@ The file is append-only. A record is ``length (4 octets, big-endian) | crc32 (4)
 
 On open, the file is scanned: a torn or corrupt tail (a crash in the middle of a write) is cut
 off, and ``pending()`` lists the messages without an ack, oldest first — what a forwarder must
-(re)send after a restart (at least once; ``id`` is the dedupe key). Compaction (dropping acked
-records) is left to the upstream slice; ``size`` tells how large the file has grown.
+(re)send after a restart (at least once; ``id`` is the dedupe key); ``item_from_record`` turns
+one back into a ``ForwardItem``. Newly spooled items are also handed to the callbacks given to
+``add_listener`` (the drainer), once durable.
+
+Compaction (``compact``, or ``maybe_compact`` past a size threshold when acked records dominate)
+rewrites the file with only the pending records: they are copied to a temporary file in a worker
+thread while appends go on; then, with appends held back for that moment only, the records
+appended meanwhile are copied after them, the file is fsynced, renamed over the spool and the
+directory fsynced. A crash at any point leaves either the old or the new file, both complete.
 """
 
 from __future__ import annotations
@@ -27,20 +34,23 @@ import logging
 import os
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+from spamgate.domain.verdict import Action, SymbolResult, Verdict
 from spamgate.smpp.forward import ForwardError, ForwardItem
-from spamgate.smpp.pdu import CommandStatus, encode
+from spamgate.smpp.pdu import CommandStatus, DataSm, SubmitMulti, SubmitSm, Tlv, decode, encode
+from spamgate.smpp.session import MessagePdu
 
-__all__ = ["SpoolForwarder", "SpoolRecord"]
+__all__ = ["SpoolForwarder", "SpoolRecord", "item_from_record"]
 
 log = logging.getLogger(__name__)
 _HEAD: Final = struct.Struct(">II")
 _MAX_RECORD: Final = 16 * 1024 * 1024
 
 SpoolRecord = dict[str, Any]
+Listener = Callable[[Sequence[ForwardItem]], None]
 
 
 def _record(payload: SpoolRecord) -> bytes:
@@ -67,6 +77,72 @@ def _message_record(item: ForwardItem) -> bytes:
     )
 
 
+def _verdict_from_dict(data: dict[str, Any]) -> Verdict:
+    symbols = tuple(
+        SymbolResult(
+            name=s["name"],
+            score=float(s["score"]),
+            description=s.get("description", ""),
+            evidence=s.get("evidence"),
+            group=s.get("group", ""),
+        )
+        for s in data.get("symbols", ())
+    )
+    return Verdict(
+        action=Action(data["action"]),
+        score=float(data["score"]),
+        symbols=symbols,
+        spam_probability=data.get("spam_probability"),
+        policy=data.get("policy", "default"),
+        model=data.get("model"),
+        reason=data.get("reason"),
+    )
+
+
+def item_from_record(record: SpoolRecord) -> ForwardItem:
+    """The ``ForwardItem`` a ``msg`` record was written from; ``ValueError`` if it is broken."""
+    try:
+        pdus: list[MessagePdu] = []
+        for hexed in record["pdus"]:
+            pdu = decode(bytes.fromhex(hexed))
+            if not isinstance(pdu, SubmitSm | DataSm | SubmitMulti):
+                raise ValueError(f"spooled PDU is a {pdu.command_id.name.lower()}")
+            pdus.append(pdu)
+        return ForwardItem(
+            message_id=record["id"],
+            part_ids=tuple(record["parts"]),
+            system_id=record["system_id"],
+            account=record.get("account", ""),
+            pdus=tuple(pdus),
+            text=record.get("text", ""),
+            data_coding=int(record["data_coding"]),
+            verdict=_verdict_from_dict(record["verdict"]),
+            label=record.get("label", ""),
+            tlvs=tuple(Tlv(int(tag), bytes.fromhex(v)) for tag, v in record.get("tlvs", ())),
+            received_at=float(record.get("received_at", 0.0)),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"spool record is incomplete: {exc}") from exc
+    except Exception as exc:  # a PduError or a bad hex string: the record is unusable
+        raise ValueError(f"spool record cannot be decoded: {exc}") from exc
+
+
+def _read_record(fd: int, offset: int) -> SpoolRecord:
+    length, _ = _HEAD.unpack(os.pread(fd, _HEAD.size, offset))
+    record: SpoolRecord = json.loads(os.pread(fd, length, offset + _HEAD.size))
+    return record
+
+
+class _Batch:
+    """Records of one ``_append`` call: (message id or None for acks, kind, bytes)."""
+
+    __slots__ = ("future", "records")
+
+    def __init__(self, records: list[tuple[str, str, bytes]], future: asyncio.Future[None]) -> None:
+        self.records = records
+        self.future = future
+
+
 class SpoolForwarder:
     """Durable forwarder on one append-only file (see the module docstring)."""
 
@@ -74,18 +150,21 @@ class SpoolForwarder:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, int] = {}  # unacked message id -> offset of its record
+        self._records = 0  # records in the file (msg and ack)
         good = self._scan()
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         if os.fstat(self._fd).st_size > good:
             log.warning("spool %s: cutting a torn tail at offset %d", path, good)
             os.ftruncate(self._fd, good)
         self._size = good
-        self._next_offset = good  # where the next appended record will start
-        self._buffer: list[bytes] = []
-        self._waiters: list[asyncio.Future[None]] = []
+        self._batches: list[_Batch] = []
         self._flushing = False
         self._task: asyncio.Task[None] | None = None
+        self._io_lock = asyncio.Lock()
+        self._listeners: list[Listener] = []
+        self._compacting = False
         self.syncs = 0
+        self.compactions = 0
 
     def _scan(self) -> int:
         """Read every whole record; return the offset after the last good one."""
@@ -108,6 +187,7 @@ class SpoolForwarder:
                 self._pending[record["id"]] = pos
             elif record.get("t") == "ack":
                 self._pending.pop(record.get("id"), None)
+            self._records += 1
             pos = start + length
         return pos
 
@@ -119,86 +199,188 @@ class SpoolForwarder:
         """Messages spooled and not acked."""
         return len(self._pending)
 
+    def is_pending(self, message_id: str) -> bool:
+        return message_id in self._pending
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener(items)`` with every batch of items once it is durable."""
+        self._listeners.append(listener)
+
     def pending(self) -> list[SpoolRecord]:
         """Unacked messages' records, oldest first (read back from the file)."""
-        out: list[SpoolRecord] = []
-        with self.path.open("rb") as fh:
-            for offset in self._pending.values():
-                fh.seek(offset)
-                length, _ = _HEAD.unpack(fh.read(_HEAD.size))
-                out.append(json.loads(fh.read(length)))
-        return out
+        return [_read_record(self._fd, offset) for offset in self._pending.values()]
 
     async def forward(self, items: Sequence[ForwardItem]) -> None:
-        data = [_message_record(item) for item in items]
-        offsets = await self._append(data)
-        for item, offset in zip(items, offsets, strict=True):
-            self._pending[item.message_id] = offset
+        await self._append([(item.message_id, "msg", _message_record(item)) for item in items])
+        for listener in self._listeners:
+            try:
+                listener(items)
+            except Exception:  # the items are durable; a drainer restart picks them up
+                log.exception("spool %s: a listener failed", self.path)
 
     async def ack(self, message_ids: Sequence[str]) -> None:
-        """Record that these messages were forwarded upstream (durably, like ``forward``)."""
-        await self._append([_record({"t": "ack", "id": mid}) for mid in message_ids])
-        for mid in message_ids:
-            self._pending.pop(mid, None)
+        """Record that these messages were forwarded upstream (durably, like ``forward``).
 
-    async def _append(self, records: list[bytes]) -> list[int]:
-        """Append ``records`` with the next group commit; returns their file offsets."""
+        Ids that are not pending (already acked, or unknown) are skipped.
+        """
+        records = [
+            (mid, "ack", _record({"t": "ack", "id": mid}))
+            for mid in dict.fromkeys(message_ids)
+            if mid in self._pending
+        ]
+        if records:
+            await self._append(records)
+
+    async def _append(self, records: list[tuple[str, str, bytes]]) -> None:
+        """Append ``records`` with the next group commit."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        offsets = []
-        for record in records:
-            offsets.append(self._next_offset)
-            self._next_offset += len(record)
-        self._buffer.extend(records)
-        self._waiters.append(future)
+        self._batches.append(_Batch(records, future))
         if not self._flushing:
             self._flushing = True
             self._task = loop.create_task(self._flush_loop())
         await future
-        return offsets
 
     async def _flush_loop(self) -> None:
         try:
-            while self._buffer:
-                data = b"".join(self._buffer)
-                waiters = self._waiters
-                self._buffer = []
-                self._waiters = []
-                try:
-                    await asyncio.to_thread(self._write, data)
-                except OSError as exc:
-                    log.error("spool %s: write failed: %s", self.path, exc)
-                    error = ForwardError(
-                        f"spool write failed: {exc.strerror}",
-                        command_status=CommandStatus.ESME_RSYSERR,
-                    )
-                    # Offsets of everything queued assumed this write: fail it all, start over.
-                    waiters += self._waiters
-                    self._buffer = []
-                    self._waiters = []
+            while self._batches:
+                async with self._io_lock:
+                    batches, self._batches = self._batches, []
+                    data = b"".join(r[2] for b in batches for r in b.records)
                     try:
-                        os.ftruncate(self._fd, self._size)
-                    except OSError:
-                        log.exception("spool %s: cannot cut the failed write", self.path)
-                    self._next_offset = self._size
-                    for waiter in waiters:
-                        if not waiter.done():
-                            waiter.set_exception(error)
-                    continue
-                self._size += len(data)
-                self.syncs += 1
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
+                        await asyncio.to_thread(self._write, self._fd, data)
+                    except OSError as exc:
+                        self._write_failed(exc, batches)
+                        continue
+                    offset = self._size
+                    for batch in batches:
+                        for message_id, kind, record in batch.records:
+                            if kind == "msg":
+                                self._pending[message_id] = offset
+                            else:
+                                self._pending.pop(message_id, None)
+                            offset += len(record)
+                            self._records += 1
+                    self._size = offset
+                    self.syncs += 1
+                for batch in batches:
+                    if not batch.future.done():
+                        batch.future.set_result(None)
         finally:
             self._flushing = False
 
-    def _write(self, data: bytes) -> None:
+    def _write_failed(self, exc: OSError, batches: list[_Batch]) -> None:
+        log.error("spool %s: write failed: %s", self.path, exc)
+        error = ForwardError(
+            f"spool write failed: {exc.strerror}", command_status=CommandStatus.ESME_RSYSERR
+        )
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError:
+            log.exception("spool %s: cannot cut the failed write", self.path)
+        for batch in batches:
+            if not batch.future.done():
+                batch.future.set_exception(error)
+
+    @staticmethod
+    def _write(fd: int, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            written = os.write(self._fd, view)
+            written = os.write(fd, view)
             view = view[written:]
-        os.fdatasync(self._fd)
+        os.fdatasync(fd)
+
+    # -- compaction ---------------------------------------------------------------------------
+
+    def should_compact(self, min_size: int, max_live_share: float = 0.5) -> bool:
+        """True when the file is past ``min_size`` and pending records are a minor share."""
+        if self._compacting or self._size < min_size or not self._records:
+            return False
+        return len(self._pending) / self._records <= max_live_share
+
+    async def maybe_compact(
+        self, min_size: int = 64 * 1024 * 1024, max_live_share: float = 0.5
+    ) -> bool:
+        if not self.should_compact(min_size, max_live_share):
+            return False
+        return await self.compact()
+
+    async def compact(self) -> bool:
+        """Rewrite the file with only pending records (see the module docstring)."""
+        if self._compacting or self._fd < 0:
+            return False
+        self._compacting = True
+        tmp = self.path.with_name(self.path.name + ".compact")
+        try:
+            async with self._io_lock:
+                snap_end = self._size
+                snapshot = list(self._pending.items())
+            copied = await asyncio.to_thread(self._copy_pending, snapshot, tmp)
+            async with self._io_lock:
+                # Appends wait here; only the tail written since the snapshot is copied now.
+                new_fd, tail = await asyncio.to_thread(self._swap_in, tmp, copied[1], snap_end)
+                base = copied[1]
+                pending: dict[str, int] = {}
+                for message_id, offset in self._pending.items():
+                    if offset >= snap_end:
+                        pending[message_id] = base + offset - snap_end
+                    else:
+                        pending[message_id] = copied[0][message_id]
+                old_fd, self._fd = self._fd, new_fd
+                os.close(old_fd)
+                self._pending = pending
+                self._size = base + tail
+                self._records = len(pending)  # ack records in the tail are few; counted as live
+                self.compactions += 1
+            log.info(
+                "spool %s: compacted to %d octets (%d pending)", self.path, self._size, len(pending)
+            )
+            return True
+        except OSError as exc:
+            log.error("spool %s: compaction failed, keeping the old file: %s", self.path, exc)
+            tmp.unlink(missing_ok=True)
+            return False
+        finally:
+            self._compacting = False
+
+    def _copy_pending(
+        self, snapshot: list[tuple[str, int]], tmp: Path
+    ) -> tuple[dict[str, int], int]:
+        """Copy the snapshot's records to ``tmp`` (worker thread); new offsets and length."""
+        offsets: dict[str, int] = {}
+        pos = 0
+        with tmp.open("wb") as out:
+            for message_id, offset in snapshot:
+                (length,) = struct.unpack(">I", os.pread(self._fd, 4, offset))
+                record = os.pread(self._fd, _HEAD.size + length, offset)
+                out.write(record)
+                offsets[message_id] = pos
+                pos += len(record)
+            out.flush()
+            os.fdatasync(out.fileno())
+        return offsets, pos
+
+    def _swap_in(self, tmp: Path, base: int, snap_end: int) -> tuple[int, int]:
+        """Append the tail since ``snap_end``, fsync, rename over the spool, fsync the directory."""
+        tail = self._size - snap_end
+        fd = os.open(tmp, os.O_RDWR | os.O_APPEND)
+        try:
+            pos = snap_end
+            while pos < self._size:
+                chunk = os.pread(self._fd, min(1 << 20, self._size - pos), pos)
+                self._write(fd, chunk)
+                pos += len(chunk)
+            os.fdatasync(fd)
+            os.replace(tmp, self.path)
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, tail
 
     def close(self) -> None:
         if self._fd >= 0:

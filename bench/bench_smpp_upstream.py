@@ -1,0 +1,288 @@
+"""Benchmark: reseller → ``spamgate serve --upstream`` → ``spamgate sim smsc``, receipts back.
+
+Three processes on one machine: the sim SMSC, the gateway (full pipeline with the shipped
+models, spool fsync before every submit_sm_resp, the drainer forwarding to the sim over one
+carrier link, receipts relayed back), and this process as the reseller (``smpp.sim.run_load``
+on transceiver binds asking for receipts, plus one more transceiver bind that takes receipts
+between the phases).
+
+1. warm-up: 2,000 messages;
+2. sustained: ``--messages`` submit_sm as fast as the windows allow (2 binds × window 200):
+   the reseller's submit_sm/s, and the end-to-end rate until the gateway has forwarded every
+   message to the sim (``spamgate_upstream_messages_total{outcome="forwarded"}``) and relayed
+   every receipt back (``…receipts_total{outcome="relayed"}``);
+3. paced: 2,000 msg/s for 10 s: p50/p99 of submit_sm → submit_sm_resp with the upstream leg busy.
+
+Targets (issue 6): ≥ 5,000 submit_sm/s sustained, p99 ≤ 20 ms at 2,000/s, RSS ≤ 400 MB.
+Writes ``bench/results/smpp_upstream.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_smpp import (
+    PACED_RATE,
+    PASSWORD,
+    TARGET_MSG_PER_S,
+    TARGET_P99_MS,
+    TARGET_RSS_MB,
+    _free_port,
+    _peak_rss_mb,
+    _summary,
+    _texts,
+    _wait_port,
+)
+from spamgate.config import SmppConfig
+from spamgate.domain.message import KST
+from spamgate.smpp.auth import hash_password
+from spamgate.smpp.esme import BindAnswered, DeliverReceived, EsmeConfig, EsmeSession
+from spamgate.smpp.sim import LoadResult, run_load
+
+
+def _metric(port: int, name: str, **labels: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+        text = page.read().decode()
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} ([0-9.e+]+)$", re.M)
+    match = pattern.search(text)
+    return float(match.group(1)) if match else 0.0
+
+
+class _ReceiptSink(asyncio.Protocol):
+    """A transceiver bind that answers every receipt OK and counts them."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.session = EsmeSession(self.loop.time(), EsmeConfig(enquire_link_interval=None))
+        self.transport: asyncio.Transport | None = None
+        self.bound: asyncio.Future[int] = self.loop.create_future()
+        self.receipts = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        transport.write(self.session.bind(self.loop.time(), system_id="bench", password=PASSWORD))
+
+    def data_received(self, data: bytes) -> None:
+        assert self.transport is not None
+        for event in self.session.receive_data(data, self.loop.time()):
+            if isinstance(event, BindAnswered) and not self.bound.done():
+                self.bound.set_result(event.status)
+            elif isinstance(event, DeliverReceived):
+                self.receipts += 1
+                self.transport.write(self.session.answer_deliver(event.pdu, 0))
+        self.transport.write(self.session.data_to_send())
+
+
+async def _phase(
+    smpp_port: int,
+    http_port: int,
+    texts: list[str],
+    count: int,
+    rate: float,
+    connections: int,
+    window: int,
+) -> tuple[LoadResult, float, float]:
+    """One load phase; returns the result and the seconds until all was forwarded / relayed."""
+    forwarded0 = await asyncio.to_thread(
+        _metric, http_port, "spamgate_upstream_messages_total", outcome="forwarded"
+    )
+    relayed0 = await asyncio.to_thread(
+        _metric, http_port, "spamgate_upstream_receipts_total", outcome="relayed"
+    )
+    start = time.perf_counter()
+    result = await run_load(
+        "127.0.0.1",
+        smpp_port,
+        rate=rate,
+        count=count,
+        system_id="bench",
+        password=PASSWORD,
+        texts=texts,
+        window=window,
+        connections=connections,
+        registered_delivery=1,
+        timeout=300,
+    )
+    accepted = result.statuses.get(0, 0)
+    forwarded_at = relayed_at = float("nan")
+    deadline = time.perf_counter() + 120
+    while time.perf_counter() < deadline:
+        forwarded = await asyncio.to_thread(
+            _metric, http_port, "spamgate_upstream_messages_total", outcome="forwarded"
+        )
+        relayed = await asyncio.to_thread(
+            _metric, http_port, "spamgate_upstream_receipts_total", outcome="relayed"
+        )
+        now = time.perf_counter() - start
+        if forwarded - forwarded0 >= accepted and forwarded_at != forwarded_at:
+            forwarded_at = now
+        if relayed - relayed0 >= accepted:
+            relayed_at = now
+            break
+        await asyncio.sleep(0.05)
+    return result, forwarded_at, relayed_at
+
+
+def run(
+    *, console: Console, messages: int, data: Path, out: Path, config: Path | None, **_: Any
+) -> dict[str, Any]:
+    texts = _texts(data)
+    if not texts:
+        raise SystemExit(f"no text CSVs under {data}")
+    sustained_count = max(messages, 1_000)
+    paced_count = min(sustained_count, PACED_RATE * 10)
+    exe = Path(sys.executable).with_name("spamgate")
+    with tempfile.TemporaryDirectory(prefix="spamgate-bench-upstream-") as tmp:
+        workdir = Path(tmp)
+        conf = workdir / "bench.toml"
+        hashed = hash_password(PASSWORD, time_cost=1, memory_kib=1024, parallelism=1)
+        extra = config.read_text("utf-8") + "\n" if config is not None else ""
+        rates = "[smpp.rates]\nreseller = 1000000\n\n" if "rates" in SmppConfig.model_fields else ""
+        conf.write_text(
+            extra + "[smpp]\nwindow = 1000\n\n" + rates + "[smpp.accounts.bench]\n"
+            f'password_hash = "{hashed}"\n',
+            "utf-8",
+        )
+        smpp_port, http_port, sim_port = _free_port(), _free_port(), _free_port()
+        log = (workdir / "procs.log").open("wb")
+        sim = subprocess.Popen(
+            [str(exe), "sim", "smsc", "--port", str(sim_port)], stdout=log, stderr=log
+        )
+        gateway = subprocess.Popen(
+            [str(exe), "serve", "--smpp-port", str(smpp_port), "--http-port", str(http_port),
+             "--data-dir", str(workdir / "var"), "--config", str(conf), "--log-level",
+             "WARNING", "--upstream", f"127.0.0.1:{sim_port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            _wait_port(sim_port, sim)
+            _wait_port(smpp_port, gateway)
+
+            async def phases() -> dict[str, tuple[LoadResult, float, float]]:
+                loop = asyncio.get_running_loop()
+                _, sink = await loop.create_connection(_ReceiptSink, "127.0.0.1", smpp_port)
+                if await asyncio.wait_for(sink.bound, 10):
+                    raise SystemExit("the receipt bind was refused")
+                console.print("warming up (2,000 messages)…")
+                warm = await _phase(smpp_port, http_port, texts, 2_000, 0, 1, 100)
+                console.print(f"sustained: {sustained_count:,} messages, 2 binds × window 200…")
+                sustained = await _phase(smpp_port, http_port, texts, sustained_count, 0, 2, 200)
+                console.print(f"paced: {paced_count:,} messages at {PACED_RATE:,}/s…")
+                paced = await _phase(smpp_port, http_port, texts, paced_count, PACED_RATE, 1, 1000)
+                assert sink.transport is not None
+                sink.transport.close()
+                return {"warm": warm, "sustained": sustained, "paced": paced}
+
+            results = asyncio.run(phases())
+            rss = _peak_rss_mb(gateway.pid)
+        finally:
+            for proc in (gateway, sim):
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            log.close()
+        crashed = "Traceback" in (workdir / "procs.log").read_text("utf-8", "replace")
+    sustained, s_fwd, s_rel = results["sustained"]
+    paced, p_fwd, p_rel = results["paced"]
+    e2e_rate = sustained.statuses.get(0, 0) / s_fwd if s_fwd == s_fwd and s_fwd > 0 else 0.0
+    p99 = paced.percentile(99)
+    met = {
+        "msg_per_s": sustained.rate >= TARGET_MSG_PER_S,
+        "e2e_forwarded_per_s": e2e_rate >= TARGET_MSG_PER_S,
+        "p99_ms_at_2000": p99 <= TARGET_P99_MS,
+        "rss_mb": rss <= TARGET_RSS_MB,
+    }
+    result: dict[str, Any] = {
+        "benchmark": "smpp_upstream",
+        "when": datetime.now(KST).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_avg_1m": round(os.getloadavg()[0], 2),
+        },
+        "path": "load generator -> spamgate serve (pipeline, spool) -> drainer -> sim smsc;"
+        " receipts back",
+        "sustained": {
+            **_summary(sustained),
+            "all_forwarded_after_s": round(s_fwd, 3),
+            "all_receipts_after_s": round(s_rel, 3),
+            "e2e_forwarded_per_s": round(e2e_rate, 1),
+        },
+        "paced_2000": {
+            **_summary(paced),
+            "all_forwarded_after_s": round(p_fwd, 3),
+            "all_receipts_after_s": round(p_rel, 3),
+        },
+        "gateway_peak_rss_mb": round(rss, 1),
+        "gateway_errors_in_log": crashed,
+        "targets": {
+            "msg_per_s": TARGET_MSG_PER_S,
+            "p99_ms_at_2000": TARGET_P99_MS,
+            "rss_mb": TARGET_RSS_MB,
+        },
+        "met": met,
+        "meets_targets": all(met.values()),
+    }
+    table = Table(title="spamgate bench smpp_upstream (loopback, one machine)")
+    for column in (
+        "phase",
+        "messages",
+        "submit/s",
+        "p50 ms",
+        "p99 ms",
+        "all fwd s",
+        "all receipts s",
+        "answers",
+    ):
+        table.add_column(column, justify="right")
+    for name, (phase, fwd, rel) in (
+        ("sustained", results["sustained"]),
+        (f"{PACED_RATE}/s", results["paced"]),
+    ):
+        summary = _summary(phase)
+        table.add_row(
+            name,
+            f"{phase.answered:,}",
+            f"{phase.rate:,.0f}",
+            f"{summary['p50_ms']:.2f}",
+            f"{summary['p99_ms']:.2f}",
+            f"{fwd:.2f}",
+            f"{rel:.2f}",
+            ", ".join(f"{k[-3:]}:{v}" for k, v in summary["statuses"].items()),
+        )
+    console.print(table)
+    console.print(
+        f"end to end (accepted → forwarded to the SMSC): {e2e_rate:,.0f}/s; gateway peak RSS "
+        f"{rss:.0f} MB; targets: ≥ {TARGET_MSG_PER_S:,}/s "
+        f"({'met' if met['msg_per_s'] else 'NOT met'}), p99 ≤ {TARGET_P99_MS:g} ms at "
+        f"{PACED_RATE:,}/s ({'met' if met['p99_ms_at_2000'] else 'NOT met'})"
+    )
+    if crashed:
+        console.print("[red]a process logged a traceback[/]")
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "smpp_upstream.json"
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"wrote {target}")
+    return result
