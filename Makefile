@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: serve test lint typecheck pytest bench clean model
+.PHONY: serve test lint typecheck pytest kannel bench clean model
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,23 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-pytest: $(VENV)/.installed-dev
+pytest: $(VENV)/.installed-dev kannel
 	$(BIN)/python -m pytest -W error -q
+
+# Kannel (bearerbox + smsbox) is the real SMPP peer of tests/smpp/test_kannel_peer.py: installed
+# from Debian once, when missing and apt-get can run (as root, or with sudo needing no password).
+# Where it cannot, this only warns: the Kannel tests then skip, or fail under CI=true.
+kannel:
+	@export PATH="$$PATH:/usr/sbin"; command -v bearerbox >/dev/null || \
+	{ sudo=$$([ "$$(id -u)" = 0 ] || echo sudo -n); command -v apt-get >/dev/null && \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends kannel; } || \
+	echo "warning: Kannel not installed; its tests skip (and fail under CI=true)" >&2
 
 test: lint typecheck pytest
 
 # Each benchmark prints a table and writes JSON under bench/results/.
-BENCHES ?= pipeline numbers registry model_scoring campaigns bursts smpp
+BENCHES ?= pipeline numbers registry model_scoring campaigns bursts smpp smpp_upstream
 bench: $(VENV)/.installed
 	for name in $(BENCHES); do $(BIN)/spamgate bench $$name || exit 1; done
 
@@ -44,7 +54,7 @@ bench: $(VENV)/.installed
 # byte-identical weights. ExAIS is left out: its Nigerian operator broadcasts are labelled
 # spam inconsistently with the other sets (validation ROC-AUC 0.88 on it).
 MODEL_DATA       ?= ../shared/data
-CONTENT_MODEL_ID ?= sms-ko-en-2026.11.1
+CONTENT_MODEL_ID ?= sms-ko-en-2026.11.2
 URL_MODEL_ID     ?= url-lex-2026.11.1
 MODEL_SETS       := uci_sms_spam mendeley_sms_phishing smishtank kor_phishing_kim2024 kor_sms_synthetic
 

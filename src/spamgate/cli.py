@@ -60,7 +60,12 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _pipeline(config: Path | None, data_dir: Path | None = None) -> Pipeline:
     try:
-        return Pipeline.from_config(config, data_dir)
+        pipeline = Pipeline.from_config(config, data_dir)
+        if data_dir is not None:  # the registry rules too, when the data dir has a registry
+            from spamgate.registry.judging import open_for_judging
+
+            pipeline.registry = open_for_judging(Settings(data_dir=data_dir))
+        return pipeline
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
@@ -91,7 +96,11 @@ def check(
     data_dir: DataDir = Path("./var"),
     config: ConfigPath = None,
 ) -> None:
-    """Judge one message and explain the verdict (exit 2 if it cannot be judged)."""
+    """Judge one message and explain the verdict (exit 2 if it cannot be judged).
+
+    When --data-dir holds a registry (or a number-status snapshot), its rules apply as on the
+    API; an operator's check is no submission, so no per-send proof is asked for.
+    """
     _setup_logging()
     pipeline = _pipeline(config, data_dir)
     verdict = pipeline.judge_fields(
@@ -132,7 +141,11 @@ def scan(
     data_dir: DataDir = Path("./var"),
     config: ConfigPath = None,
 ) -> None:
-    """Judge every row of a CSV; one JSON verdict per row, in input order, with "row"."""
+    """Judge every row of a CSV; one JSON verdict per row, in input order, with "row".
+
+    The registry of --data-dir judges too, as for `check` (the `account` column names the
+    account).
+    """
     _setup_logging()
     pipeline = _pipeline(config, data_dir)
     total = count_rows(input_csv)
@@ -182,6 +195,15 @@ def serve(
     smpp_host: Annotated[str, typer.Option(envvar="SPAMGATE_SMPP_HOST")] = "127.0.0.1",
     demo: Annotated[bool, typer.Option(help="Loopback only, seeded demo data.")] = False,
     log_level: Annotated[str, typer.Option(envvar="SPAMGATE_LOG_LEVEL")] = "INFO",
+    upstream: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--upstream",
+            metavar="[SYSTEM_ID@]HOST:PORT",
+            help="Carrier SMSC to forward to (repeatable; password from "
+            "SPAMGATE_UPSTREAM_PASSWORD). Without any, accepted messages stay spooled.",
+        ),
+    ] = None,
     data_dir: DataDir = Path("./var"),
     config: ConfigPath = None,
 ) -> None:
@@ -210,6 +232,7 @@ def serve(
         smpp_port=smpp_port,
         demo=demo,
         log_level=log_level,
+        upstreams=upstream or [],
     )
     if demo:
         settings.database_url = None  # always the demo's own SQLite file
@@ -229,7 +252,7 @@ def serve(
     )
     try:
         asyncio.run(run_gateway(application, settings, log_level=log_level))
-    except OSError as exc:  # e.g. the SMPP port is taken
+    except (OSError, ConfigError) as exc:  # e.g. the SMPP port is taken, a bad --upstream
         raise _fail(str(exc)) from None
 
 
@@ -319,6 +342,39 @@ def numbers_import(
     if not result.table.full:
         table.add_row("no data", f"{counts.mobile_no_data:,}", "")
     Console().print(table)
+
+
+@numbers_app.command("import-carriers")
+def numbers_import_carriers(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV of 'number,carrier' rows (ported numbers).")
+    ],
+    data_dir: DataDir = Path("./var"),
+    config: ConfigPath = None,
+) -> None:
+    """Import the number-to-carrier table the SMPP route table uses (numbers are portable).
+
+    Replaces <data-dir>/numbers/carriers.npz; a running `spamgate serve` reads it on restart.
+    Bad rows are reported (row number, why) and skipped; exit 2 if none was usable.
+    """
+    from rich.markup import escape
+
+    from spamgate.smpp.routing import load_carrier_csv
+    from spamgate.smpp.upstream_service import carrier_table_path
+
+    try:
+        table, errors = load_carrier_csv(file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise _fail(escape(f"{file}: {exc}")) from None
+    for error in errors[:20]:
+        err.print(escape(error), highlight=False)
+    if len(errors) > 20:
+        err.print(f"… {len(errors) - 20} more bad rows", highlight=False)
+    if not len(table):
+        raise _fail("no usable rows: the carrier table was not changed")
+    target = carrier_table_path(data_dir)
+    table.save(target)
+    typer.echo(f"imported {len(table):,} numbers ({', '.join(table.names)}) into {target}")
 
 
 @numbers_app.command("lookup")
@@ -538,6 +594,119 @@ def smpp_hash_password(
     typer.echo(hashed)
 
 
+@smpp_app.command("set-login")
+def smpp_set_login(
+    operator: Annotated[int, typer.Option("--operator", help="The reseller's operator id.")],
+    system_id: Annotated[str, typer.Option(help="SMPP system_id (1-15 characters).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="SPAMGATE_SMPP_PASSWORD",
+            help="The bind password (1-8 characters, SMPP 3.4); stored argon2-hashed.",
+        ),
+    ],
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Set (or change) a reseller's SMPP login in the registry (audited)."""
+    from spamgate.errors import RegistryError
+    from spamgate.registry.auth import Principal
+    from spamgate.registry.models import Role
+
+    _setup_logging()
+    registry = _open_registry(data_dir)
+    try:
+        registry.set_smpp_login(
+            Principal(Role.REGULATOR, None, None, "cli"),
+            operator,
+            system_id=system_id,
+            password=password,
+        )
+    except RegistryError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        registry.close()
+    err.print(
+        f"SMPP login {system_id!r} set for operator {operator} "
+        f"(SMPP 로그인 설정됨; binds need a current certification)",
+        highlight=False,
+    )
+
+
+rate_app = typer.Typer(
+    help="Send-rate overrides of a running gateway (발송 속도 제한).", no_args_is_help=True
+)
+smpp_app.add_typer(rate_app, name="rate")
+
+
+def _rate_table(data_dir: Path) -> Any:
+    from spamgate.config import load_policy
+    from spamgate.smpp.ratelimit import RATES_FILE, RateTable
+
+    rates = load_policy().smpp.rates
+    return RateTable(
+        reseller=rates.reseller,
+        tiers=rates.tiers,
+        default_tier=rates.default_tier,
+        path=data_dir / RATES_FILE,
+    )
+
+
+@rate_app.command("set")
+def smpp_rate_set(
+    kind: Annotated[str, typer.Argument(help="reseller (a system_id) or account (an id).")],
+    key: Annotated[str, typer.Argument(help="The system_id or account id.")],
+    per_second: Annotated[
+        int | None, typer.Option(help="Messages a second (0 stops the sender).")
+    ] = None,
+    factor: Annotated[
+        float | None, typer.Option(help="Multiply the base rate instead, e.g. 0.1.")
+    ] = None,
+    reason: Annotated[str, typer.Option(help="Why (shown in RATE_LIMITED evidence).")] = "",
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Override a bucket's rate; a running gateway applies it within a second."""
+    from spamgate.smpp.ratelimit import RateOverride
+
+    if kind not in ("reseller", "account"):
+        raise _fail("kind must be reseller or account")
+    try:
+        override = RateOverride(per_second=per_second, factor=factor, reason=reason[:200])
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    table = _rate_table(data_dir)
+    table.set(kind, key, override)
+    rate, why = table.rate(kind, key)
+    typer.echo(f"{kind} {key}: {rate}/s ({why})")
+
+
+@rate_app.command("clear")
+def smpp_rate_clear(
+    kind: Annotated[str, typer.Argument(help="reseller or account.")],
+    key: Annotated[str, typer.Argument(help="The system_id or account id.")],
+    data_dir: DataDir = Path("./var"),
+) -> None:
+    """Remove a bucket's override (back to the policy's rate)."""
+    if kind not in ("reseller", "account"):
+        raise _fail("kind must be reseller or account")
+    table = _rate_table(data_dir)
+    table.set(kind, key, None)
+    rate, why = table.rate(kind, key)
+    typer.echo(f"{kind} {key}: {rate}/s ({why})")
+
+
+@rate_app.command("show")
+def smpp_rate_show(data_dir: DataDir = Path("./var")) -> None:
+    """List the overrides in force."""
+    table = _rate_table(data_dir)
+    for kind, entries in table.overrides().items():
+        for key in sorted(entries):
+            rate, why = table.rate(kind, key)
+            typer.echo(f"{kind} {key}: {rate}/s ({why})")
+
+
 sim_app = typer.Typer(
     help="SMPP simulators for tests and benchmarks (loopback).", no_args_is_help=True
 )
@@ -625,9 +794,20 @@ def sim_esme(
         Path | None, typer.Option(help="CSV with a 'text' column to draw messages from.")
     ] = None,
     coding: Annotated[str, typer.Option(help="ucs2 | ksc5601")] = "ucs2",
+    account: Annotated[
+        str | None, typer.Option(help="Registry account id: sign every message (per-send proof).")
+    ] = None,
+    send_secret: Annotated[
+        str | None, typer.Option(envvar="SPAMGATE_SEND_SECRET", help="That account's secret.")
+    ] = None,
+    sender: Annotated[str, typer.Option(help="source_addr of every message.")] = "0212345678",
+    recipient: Annotated[str, typer.Option(help="destination_addr.")] = "01098765432",
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """A load generator: submit_sm at a steady rate; prints a latency histogram and a summary."""
+    """A load generator: submit_sm at a steady rate; prints a latency histogram and a summary.
+
+    A registry bind (e.g. the demo's) wants a per-send proof on every message: pass ``--account``
+    and ``--send-secret`` (printed by ``serve --demo``)."""
     import asyncio
 
     from spamgate.smpp.sim import run_load
@@ -648,6 +828,8 @@ def sim_esme(
             raise _fail(f"cannot read texts from {corpus}: {exc}") from None
     if not texts:
         texts = ["안녕하세요 내일 회의는 3시입니다"]
+    if (account is None) != (send_secret is None):
+        raise _fail("--account and --send-secret go together")
     try:
         result = asyncio.run(
             run_load(
@@ -661,9 +843,13 @@ def sim_esme(
                 data_coding=codings[coding],
                 window=window,
                 connections=connections,
+                sender=sender,
+                recipient=recipient,
+                account=account,
+                send_secret=send_secret,
             )
         )
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise _fail(f"load run failed: {exc}") from None
     statuses = {f"0x{k:08x}": v for k, v in sorted(result.statuses.items())}
     summary: dict[str, Any] = {
@@ -799,6 +985,12 @@ def _print_demo(registry: Any, data_dir: Path) -> None:
     )
     err.print(
         f"demo account {seed.account_id} per-send secret: {seed.send_secret}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    err.print(
+        f"try SMPP load: spamgate sim esme --system-id {DEMO_SYSTEM_ID} --password {DEMO_PASSWORD}"
+        f" --account {seed.account_id} --send-secret {seed.send_secret} --count 100",
         highlight=False,
         soft_wrap=True,
     )

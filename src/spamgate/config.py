@@ -26,9 +26,12 @@ __all__ = [
     "Limits",
     "PolicyFile",
     "PolicyOverlay",
+    "RoutingConfig",
     "Settings",
     "SmppAccountConfig",
     "SmppConfig",
+    "SmppRateConfig",
+    "UpstreamConfig",
     "deep_merge",
     "load_policy",
 ]
@@ -63,6 +66,21 @@ class Settings(BaseSettings):
     registry_refresh_seconds: float = Field(default=5.0, ge=0.0, le=60.0)
     #: Largest request body the registry API reads (bytes); larger bodies answer 413.
     registry_max_body_bytes: int = Field(default=65_536, ge=1_024, le=16_777_216)
+    # -- models and shared state (issue 4) ------------------------------------------------------
+    #: Content model (``SPAMGATE_MODEL``): a model directory, ``default`` or unset for the one
+    #: shipped in the package, ``none`` (or off/0/false) for none.
+    model: str | None = None
+    #: URL model (``SPAMGATE_URL_MODEL``), the same choices.
+    url_model: str | None = None
+    #: Redis (``redis://127.0.0.1:6379/0``) for burst windows and per-send proof nonces shared
+    #: by several gateway processes; unset: each process keeps its own in memory.
+    redis_url: str | None = Field(default=None, repr=False)
+    #: Prefix of every Redis key spamgate writes (several deployments can share one Redis).
+    redis_prefix: str = Field(default="spamgate", min_length=1, max_length=64)
+    # -- upstream carrier links (issue 6) -------------------------------------------------------
+    #: Extra carrier links, ``[SYSTEM_ID@]HOST:PORT`` each (``serve --upstream``); they join
+    #: ``[[smpp.upstreams]]`` on the default carrier, password from SPAMGATE_UPSTREAM_PASSWORD.
+    upstreams: list[str] = Field(default_factory=list)
 
 
 class Limits(BaseModel):
@@ -136,6 +154,64 @@ class SmppAccountConfig(BaseModel):
     suspended: bool = False
 
 
+class UpstreamConfig(BaseModel):
+    """One carrier SMSC link (``[[smpp.upstreams]]``); see ``spamgate.smpp.upstream``.
+
+    ``password`` is sent to the carrier, so it is stored as given (keep the file private), or
+    read from the environment variable named by ``password_env``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    system_id: str = Field(default="spamgate", min_length=1, max_length=15)
+    password: str = Field(default="", max_length=8, repr=False)
+    password_env: str | None = None
+    system_type: str = Field(default="", max_length=12)
+    carrier: str = Field(default="default", min_length=1, max_length=32)
+    weight: float = Field(default=1.0, ge=0)
+    window: int = Field(default=100, ge=1, le=10_000)
+
+
+class RoutingConfig(BaseModel):
+    """``[smpp.routing]``: prefix rules, default and fallback carriers (``smpp.routing``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prefixes: dict[str, str] = Field(default_factory=dict)
+    default: str | None = None
+    fallback: dict[str, str] = Field(default_factory=dict)
+    #: The number-to-carrier snapshot (``spamgate numbers import-carriers``); unset:
+    #: ``<data-dir>/numbers/carriers.npz`` when it exists.
+    carrier_table: Path | None = None
+    #: Give up forwarding a message (EXPIRED receipt) this many seconds after it was accepted.
+    max_age: float = Field(default=172_800.0, gt=0)
+    #: Keep carrier-id mappings (for late receipts) this many seconds.
+    id_retention: float = Field(default=604_800.0, gt=0)
+    #: Give up a receipt the reseller could not take after this many seconds.
+    receipt_expiry: float = Field(default=259_200.0, gt=0)
+
+
+class SmppRateConfig(BaseModel):
+    """``[smpp.rates]``: send rates (messages a second) per reseller and per account trust tier,
+    and where the counters live (see ``spamgate.smpp.ratelimit``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    #: ``memory://`` (one process) or ``redis://127.0.0.1:6379`` (one budget for all nodes).
+    storage: str = Field(default="memory://", pattern=r"^(memory://|rediss?://\S+)$")
+    strategy: Literal["fixed-window", "moving-window", "sliding-window-counter"] = "fixed-window"
+    reseller: int = Field(default=1000, ge=0, le=1_000_000)
+    tiers: dict[str, int] = Field(
+        default_factory=lambda: {"new": 20, "standard": 200, "trusted": 1000}
+    )
+    #: The tier of an account the registry does not know (or of a static login's messages).
+    default_tier: str = "new"
+
+
 class SmppConfig(BaseModel):
     """The ``[smpp]`` table: session limits and timers (seconds), lockout, labels, logins."""
 
@@ -155,6 +231,14 @@ class SmppConfig(BaseModel):
     judge_batch: int = Field(default=64, ge=1, le=10_000)
     #: Judge in this many worker processes (0: on the SMPP event loop itself).
     judge_workers: int = Field(default=0, ge=0, le=64)
+    #: Failed binds that lock out a peer host (any system_id) / a system_id (any host).
+    max_failed_binds_per_host: int = Field(default=20, ge=1)
+    max_failed_binds_per_system_id: int = Field(default=20, ge=1)
+    #: Seconds between rebuilds of the registry standing (certification, tiers) the gateway
+    #: checks per message: a reseller suspended while bound is stopped within this time.
+    status_refresh: float = Field(default=5.0, gt=0, le=60)
+    #: Send-rate buckets (speed reduction and quotas, issue 6).
+    rates: SmppRateConfig = Field(default_factory=SmppRateConfig)
     labels: dict[str, str] = Field(
         default_factory=lambda: {
             "label": "[스팸의심]",
@@ -163,6 +247,8 @@ class SmppConfig(BaseModel):
         }
     )
     accounts: dict[str, SmppAccountConfig] = Field(default_factory=dict)
+    upstreams: list[UpstreamConfig] = Field(default_factory=list)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
 
     @field_validator("accounts")
     @classmethod

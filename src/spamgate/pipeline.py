@@ -4,21 +4,23 @@ Everything that reaches a verdict goes through :class:`Pipeline`: the CLI, the H
 the SMPP gateway. Bad input never raises out of it: it becomes an ``error`` verdict that says why.
 
 Models: unless told otherwise the pipeline loads the content and URL models shipped in the
-package (``SPAMGATE_MODEL`` / ``SPAMGATE_URL_MODEL``: a model directory, or ``none``), and skips a
-model whose check the default policy disables. Messages are scored in batches: ``judge_many``
-scores its whole batch with one call per model, ``judge`` a batch of one. A model that cannot be
-loaded is refused with a logged error; a running pipeline keeps its last good model.
+package (settings ``model`` / ``url_model``, i.e. ``SPAMGATE_MODEL`` / ``SPAMGATE_URL_MODEL``: a
+model directory, or ``none``), and skips a model whose check the default policy disables.
+Messages are scored in batches: ``judge_many`` scores its whole batch with one call per model,
+``judge`` a batch of one. A model that cannot be loaded is refused with a logged error; a running
+pipeline keeps its last good model.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from spamgate.checks.base import Check
 from spamgate.checks.bursts import BURST_FACT, SWEEP_FACT, BurstCheck
@@ -28,13 +30,13 @@ from spamgate.checks.engine import CompiledPolicy, compile_policy, evaluate
 from spamgate.checks.registry import CHECKS
 from spamgate.checks.registry_view import RegistrySource
 from spamgate.checks.url_model import URL_SCORES_FACT
-from spamgate.config import PolicyFile, load_policy
+from spamgate.config import PolicyFile, Settings, load_policy
 from spamgate.domain.message import KST, Message, SendProof, parse_message
 from spamgate.domain.numbers import parse_number
 from spamgate.domain.verdict import Verdict
 from spamgate.errors import ConfigError, InputError
 from spamgate.model.artifact import ModelError
-from spamgate.model.bursts import BurstTracker, content_key
+from spamgate.model.bursts import BurstTracker, BurstWindows, Observation, content_key
 from spamgate.model.campaigns import CampaignIndex
 from spamgate.model.scoring import ContentModel
 from spamgate.model.url import UrlModel
@@ -71,7 +73,7 @@ class Pipeline:
         url_model: UrlModel | Path | Literal["default"] | None = "default",
         explain_above: float = 0.5,
         campaigns: CampaignIndex | None = None,
-        bursts: BurstTracker | None = None,
+        bursts: BurstWindows | None = None,
         registry: RegistrySource | None = None,
     ) -> None:
         self.policy = policy if policy is not None else load_policy()
@@ -95,14 +97,25 @@ class Pipeline:
         #: pipeline that judges a stream has one (see :meth:`start_burst_tracking`).
         self.bursts = bursts if "bursts" in enabled else None
 
-    def start_burst_tracking(self) -> BurstTracker | None:
+    def start_burst_tracking(
+        self, *, redis_url: str | None = None, redis_prefix: str = "spamgate"
+    ) -> BurstWindows | None:
         """Give this pipeline fresh sliding-window state for the ``bursts`` check, sized by the
-        policy (what a gateway or a batch scan wants; a one-off judgement gains nothing).
+        policy (what a gateway or a batch scan wants; a one-off judgement gains nothing): in
+        this process, or shared by every process using the Redis at ``redis_url``.
         Returns ``None`` when the policy disables the check."""
         self.bursts = None
         for check in self.default.checks:
             if isinstance(check, BurstCheck):
-                self.bursts = BurstTracker(window=check.options.window_minutes * 60)
+                window = check.options.window_minutes * 60
+                if redis_url:
+                    from spamgate.model.bursts_redis import RedisBurstTracker
+
+                    self.bursts = RedisBurstTracker.from_url(
+                        redis_url, prefix=redis_prefix, window=window
+                    )
+                else:
+                    self.bursts = BurstTracker(window=window)
         return self.bursts
 
     @property
@@ -111,17 +124,29 @@ class Pipeline:
         return self.content_model.model_id if self.content_model is not None else None
 
     @classmethod
-    def from_config(cls, path: Path | None, data_dir: Path | None = None) -> Pipeline:
-        """The policy at ``path`` over the defaults; models per ``SPAMGATE_MODEL`` and
-        ``SPAMGATE_URL_MODEL`` (a model directory, ``none``, or unset for the shipped ones);
-        the campaign index of ``data_dir`` when one is given; burst tracking started."""
+    def from_config(
+        cls, path: Path | None, data_dir: Path | None = None, *, settings: Settings | None = None
+    ) -> Pipeline:
+        """The policy at ``path`` over the defaults; models per ``settings.model`` and
+        ``settings.url_model`` (``SPAMGATE_MODEL`` / ``SPAMGATE_URL_MODEL``: a model directory,
+        ``none``, or unset for the shipped ones); the campaign index of ``data_dir`` when one
+        is given; burst tracking started (shared through ``settings.redis_url`` if set)."""
+        if settings is None:
+            try:
+                settings = Settings()
+            except ValidationError as exc:  # e.g. SPAMGATE_HTTP_PORT=abc
+                err = exc.errors()[0]
+                key = "SPAMGATE_" + "_".join(str(p) for p in err["loc"]).upper()
+                raise ConfigError(err["msg"], key=key) from None
         pipeline = cls(
             load_policy(path),
-            model=_model_spec(os.environ.get("SPAMGATE_MODEL")),
-            url_model=_model_spec(os.environ.get("SPAMGATE_URL_MODEL")),
+            model=_model_spec(settings.model),
+            url_model=_model_spec(settings.url_model),
             campaigns=CampaignIndex.open(data_dir) if data_dir is not None else None,
         )
-        pipeline.start_burst_tracking()
+        pipeline.start_burst_tracking(
+            redis_url=settings.redis_url, redis_prefix=settings.redis_prefix
+        )
         return pipeline
 
     def load_model(self, path: Path) -> ContentModel:
@@ -197,6 +222,9 @@ class Pipeline:
         """Judge validated messages; each model scores the whole batch in one call."""
         prepared: list[tuple[CompiledPolicy, CheckContext]] = []
         view = self.registry.view() if self.registry is not None and messages else None
+        batch_view = getattr(view, "batch", None) if len(messages) > 1 else None
+        if batch_view is not None:  # the batch's per-send proofs at once: one nonce round trip
+            view = batch_view(messages)
         for message in messages:
             account = self.account_view(message.account)
             name = account.policy if account is not None else self.policy.name
@@ -248,21 +276,26 @@ class Pipeline:
                         }
 
     @staticmethod
-    def _observe_bursts(tracker: BurstTracker, contexts: Sequence[CheckContext]) -> None:
+    def _observe_bursts(tracker: BurstWindows, contexts: Sequence[CheckContext]) -> None:
+        """Count the batch in the windows (one call: one round trip when they are shared)."""
+        batch: list[Observation] = []
         for ctx in contexts:
             recipient = ctx.recipient
             invalid = recipient is not None and not recipient.valid
             if recipient is not None and recipient.valid and ctx.registry is not None:
                 status = ctx.registry.number_status(recipient.digits)
                 invalid = status is not None and status.blocks_delivery
-            burst, sweep = tracker.observe(
-                content_key(ctx.text.text),
-                at=ctx.local_time,
-                sender=ctx.sender.digits if ctx.sender is not None else None,
-                recipient=recipient.digits if recipient is not None else None,
-                account=ctx.message.account,
-                recipient_invalid=invalid,
+            batch.append(
+                Observation(
+                    content_key(ctx.text.text),
+                    at=ctx.local_time,
+                    sender=ctx.sender.digits if ctx.sender is not None else None,
+                    recipient=recipient.digits if recipient is not None else None,
+                    account=ctx.message.account,
+                    recipient_invalid=invalid,
+                )
             )
+        for ctx, (burst, sweep) in zip(contexts, tracker.observe_many(batch), strict=True):
             ctx.facts[BURST_FACT] = burst
             if sweep is not None:
                 ctx.facts[SWEEP_FACT] = sweep

@@ -90,7 +90,7 @@ def test_serve_demo(tmp_path: Path) -> None:
         timeout=60,
     )
     assert refused.returncode != 0 and b"loopback only" in refused.stderr
-    port = _free_port()
+    port, smpp_port = _free_port(), _free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -101,7 +101,7 @@ def test_serve_demo(tmp_path: Path) -> None:
                 "--http-port",
                 str(port),
                 "--smpp-port",
-                "0",
+                str(smpp_port),
                 "--data-dir",
                 str(tmp_path / "var"),
                 "--log-level",
@@ -139,6 +139,22 @@ def test_serve_demo(tmp_path: Path) -> None:
                     time.sleep(0.2)
             assert [o["kind"] for o in operators["items"]] == ["carrier", "relay", "reseller"]
             assert operators["items"][2]["smpp_system_id"] == "demo"
+            # the printed load command works as printed: every message signed, all accepted
+            line = re.search(rb"try SMPP load: spamgate (sim esme [^\r\n]+)", log_path.read_bytes())
+            assert line is not None
+            load = [*line.group(1).decode().split(), "--port", str(smpp_port), "--json"]
+            load += ["--count", "20", "--rate", "0"]
+            signed = subprocess.run(
+                [str(exe), *load], capture_output=True, env=env, timeout=60, check=True
+            )
+            assert json.loads(signed.stdout)["statuses"] == {"0x00000000": 20}
+            # without the proof a registry bind refuses every message (SG_RAUTHFAIL)
+            at = load.index("--account")
+            unsigned = load[:at] + load[at + 4 :]
+            plain = subprocess.run(
+                [str(exe), *unsigned], capture_output=True, env=env, timeout=60, check=True
+            )
+            assert json.loads(plain.stdout)["statuses"] == {"0x00000405": 20}
         finally:
             proc.terminate()
             proc.wait(timeout=15)
