@@ -433,3 +433,30 @@ def test_error_response(error: PduError, expected: Pdu) -> None:
 def test_pdu_error_str_names_context_not_body() -> None:
     err = PduError("sm_length 200 exceeds 3", command_status=1, sequence_number=9, command_id=4)
     assert str(err) == "sm_length 200 exceeds 3 status=0x00000001 command_id=0x00000004 seq=9"
+
+
+def test_renumbered_equals_replace_and_checks_the_number() -> None:
+    from dataclasses import replace
+
+    from spamgate.smpp.pdu import renumbered
+
+    pdus = [
+        SubmitSm(
+            sequence_number=1,
+            source_addr="0212345678",
+            destination_addr="01098765432",
+            data_coding=8,
+            short_message="안녕하세요".encode("utf-16-be"),
+            tlvs=(Tlv(0x1410, b"x"),),
+        ),
+        SubmitSmResp(sequence_number=2, message_id="abc"),
+    ]
+    for pdu in pdus:
+        copy = renumbered(pdu, 0xFFFFFFFF)
+        assert copy == replace(pdu, sequence_number=0xFFFFFFFF)
+        assert encode(copy) == encode(replace(pdu, sequence_number=0xFFFFFFFF))
+        assert pdu.sequence_number in (1, 2)  # the original is untouched
+        with pytest.raises(PduError):
+            renumbered(pdu, 1 << 32)
+        with pytest.raises(PduError):
+            renumbered(pdu, -1)

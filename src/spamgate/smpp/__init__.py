@@ -72,6 +72,7 @@ from spamgate.smpp.pdu import (
     decode,
     encode,
     error_response,
+    renumbered,
 )
 from spamgate.smpp.receipt import STAT_BY_STATE, Receipt, format_receipt, parse_receipt
 from spamgate.smpp.session import (
@@ -203,6 +204,7 @@ __all__ = [
     "parse_receipt",
     "parse_udh",
     "part_capacity",
+    "renumbered",
     "sar_info",
     "split_text",
     "split_udh",

@@ -50,7 +50,7 @@ What is promised:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Final, TypeAlias
 
@@ -83,6 +83,7 @@ from spamgate.smpp.pdu import (
     UnsuccessSme,
     encode,
     error_response,
+    renumbered,
 )
 from spamgate.smpp.udh import ConcatInfo, message_parts
 from spamgate.smpp.vendor import VendorStatus
@@ -725,7 +726,7 @@ class SmscSession:
         self._inflight -= 1
         if self._state is BindState.CLOSED:
             return b""
-        answer = replace(response, sequence_number=event.pdu.sequence_number)
+        answer = renumbered(response, event.pdu.sequence_number)
         return encode(answer) + self._maybe_finish_unbind()
 
     # -- keepalive and unbind -----------------------------------------------------------------
@@ -788,7 +789,7 @@ class SmscSession:
             if seq not in self._outstanding:
                 break
         self._seq = seq
-        numbered = replace(pdu, sequence_number=seq)
+        numbered = renumbered(pdu, seq)
         self._outstanding[seq] = _Outstanding(numbered, now + self.config.response_timeout, context)
         return encode(numbered)
 
