@@ -989,8 +989,14 @@ def _print_demo(registry: Any, data_dir: Path) -> None:
         soft_wrap=True,
     )
     err.print(
+        "the demo account is in the 'new' trust tier: beyond its rate ([smpp.rates]) messages are"
+        " answered ESME_RTHROTTLED",
+        highlight=False,
+        soft_wrap=True,
+    )
+    err.print(
         f"try SMPP load: spamgate sim esme --system-id {DEMO_SYSTEM_ID} --password {DEMO_PASSWORD}"
-        f" --account {seed.account_id} --send-secret {seed.send_secret} --count 100",
+        f" --account {seed.account_id} --send-secret {seed.send_secret} --rate 10 --count 100",
         highlight=False,
         soft_wrap=True,
     )
