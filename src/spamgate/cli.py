@@ -992,6 +992,7 @@ def _print_demo(registry: Any, data_dir: Path) -> None:
         "the demo account is in the 'new' trust tier: beyond its rate ([smpp.rates]) messages are"
         " answered ESME_RTHROTTLED",
         highlight=False,
+        markup=False,  # keep the [smpp.rates] brackets
         soft_wrap=True,
     )
     err.print(

@@ -160,5 +160,6 @@ def test_serve_demo(tmp_path: Path) -> None:
             proc.wait(timeout=15)
     output = log_path.read_text(errors="replace")
     assert "loopback only" in output and "sender 0212345678" in output
+    assert "beyond its rate ([smpp.rates])" in output
     assert (tmp_path / "var" / "demo" / "spamgate.db").is_file()
     assert "Traceback" not in output
