@@ -595,7 +595,7 @@ def test_generic_nack_answers_our_request() -> None:
 def test_sequence_numbers_wrap_within_1_to_0x7fffffff() -> None:
     pair = SessionPair()
     pair.bind()
-    pair.smsc._seq = MAX_SEQUENCE - 1
+    pair.smsc._requests.last_seq = MAX_SEQUENCE - 1
     seqs = [pair.smsc.send_deliver_sm(DeliverSm(short_message=b"x"), 0.0)[0] for _ in range(3)]
     assert seqs == [MAX_SEQUENCE, 1, 2]
 
@@ -726,3 +726,19 @@ def test_smpplib_encoded_sar_parts_reassemble() -> None:
         pdu.sequence = 100 + i
         events += pair.send_raw(pdu.generate())
     assert only(events, SubmitReceived).text == KOREAN * 2
+
+
+def test_outstanding_requests_skip_numbers_still_awaiting_an_answer() -> None:
+    from spamgate.smpp.session import OutstandingRequests
+
+    requests = OutstandingRequests()
+    first = requests.allocate()
+    requests.put(first, EnquireLink(sequence_number=first), 5.0, None)
+    requests.last_seq = MAX_SEQUENCE  # wrap straight onto the number still in use
+    assert requests.allocate() == first + 1
+    assert requests.pop_expired(4.9) is None and requests.next_deadline() == 5.0
+    stray = requests.answer(EnquireLinkResp(sequence_number=first + 1))
+    assert isinstance(stray, ProtocolError) and stray.status == S.ESME_RINVCMDID
+    answered = requests.answer(EnquireLinkResp(sequence_number=first))
+    assert not isinstance(answered, ProtocolError) and answered.deadline == 5.0
+    assert len(requests) == 0 and requests.take_all() == []

@@ -49,9 +49,9 @@ from spamgate.smpp.pdu import (
     error_response,
 )
 from spamgate.smpp.session import (
-    MAX_SEQUENCE,
     Closed,
     MessagePdu,
+    OutstandingRequests,
     ProtocolError,
     RequestFailed,
     ResponseReceived,
@@ -117,13 +117,6 @@ EsmeEvent: TypeAlias = (
 )
 
 
-@dataclass(slots=True)
-class _Outstanding:
-    request: Pdu
-    deadline: float
-    context: object
-
-
 class EsmeSession:
     """One session seen from the ESME (spamgate's upstream link) side. See the module docstring."""
 
@@ -132,9 +125,7 @@ class EsmeSession:
         self._reader = PduReader()
         self._state = EsmeState.OPEN
         self._out: list[bytes] = []
-        self._seq = 0
-        self._outstanding: dict[int, _Outstanding] = {}  # insertion = deadline order
-        self._bind_seq: int | None = None
+        self._requests = OutstandingRequests()
         self._bind_deadline: float | None = None
         self._enquiring = False
         self._last_rx = now
@@ -159,11 +150,11 @@ class EsmeSession:
     @property
     def in_flight(self) -> int:
         """Our messages not answered yet."""
-        return sum(1 for o in self._outstanding.values() if o.context is not None)
+        return sum(1 for o in self._requests.values() if o.context is not None)
 
     @property
     def can_submit(self) -> bool:
-        return self._state is EsmeState.BOUND and len(self._outstanding) < self.config.window
+        return self._state is EsmeState.BOUND and len(self._requests) < self.config.window
 
     def data_to_send(self) -> bytes:
         if not self._out:
@@ -187,7 +178,6 @@ class EsmeSession:
             system_type=system_type,
         )
         data = self._request(pdu, now, None)
-        self._bind_seq = self._seq
         return data
 
     def submit(self, pdu: MessagePdu, now: float, context: object) -> tuple[int, bytes]:
@@ -199,7 +189,7 @@ class EsmeSession:
         if not self.can_submit:
             raise SessionError(f"cannot submit while {self._state.value} / window full")
         data = self._request(pdu, now, context)
-        return self._seq, data
+        return self._requests.last_seq, data
 
     def unbind(self, now: float) -> bytes:
         if self._state is not EsmeState.BOUND:
@@ -217,17 +207,12 @@ class EsmeSession:
         return encode(DeliverSmResp(sequence_number=seq, command_status=status))
 
     def _request(self, pdu: Pdu, now: float, context: object) -> bytes:
-        seq = self._seq
-        while True:
-            seq = seq + 1 if seq < MAX_SEQUENCE else 1
-            if seq not in self._outstanding:
-                break
-        self._seq = seq
+        seq = self._requests.allocate()
         # Number the encoded bytes rather than the object: ``replace`` would re-validate every
         # field of the PDU, the costliest step per submit. The request kept has its own number.
         data = bytearray(encode(pdu))
         data[12:16] = seq.to_bytes(4, "big")
-        self._outstanding[seq] = _Outstanding(pdu, now + self.config.response_timeout, context)
+        self._requests.put(seq, pdu, now + self.config.response_timeout, context)
         return bytes(data)
 
     # -- input --------------------------------------------------------------------------------
@@ -292,22 +277,10 @@ class EsmeSession:
             )
 
     def _on_response(self, pdu: Pdu, events: list[EsmeEvent]) -> None:
-        seq = pdu.sequence_number
-        pending = self._outstanding.get(seq)
-        cid = pdu.command_id
-        if pending is None or (
-            cid != _C.GENERIC_NACK and cid != pending.request.command_id | 0x8000_0000
-        ):
-            events.append(
-                ProtocolError(
-                    status=_S.ESME_RINVCMDID,
-                    reason=f"{cid.name.lower()} answers nothing we sent",
-                    sequence_number=seq,
-                    command_id=cid,
-                )
-            )
+        pending = self._requests.answer(pdu)
+        if isinstance(pending, ProtocolError):
+            events.append(pending)
             return
-        del self._outstanding[seq]
         request = pending.request
         if isinstance(request, BindPdu):
             self._bind_deadline = None
@@ -339,8 +312,9 @@ class EsmeSession:
         deadlines: list[float] = []
         if self._bind_deadline is not None:
             deadlines.append(self._bind_deadline)
-        if self._outstanding:
-            deadlines.append(next(iter(self._outstanding.values())).deadline)
+        request_deadline = self._requests.next_deadline()
+        if request_deadline is not None:
+            deadlines.append(request_deadline)
         interval = self.config.enquire_link_interval
         if self._state is EsmeState.BOUND and interval is not None and not self._enquiring:
             deadlines.append(self._last_rx + interval)
@@ -353,11 +327,7 @@ class EsmeSession:
         if self._bind_deadline is not None and now >= self._bind_deadline:
             self._close("no bind_resp within the bind timeout", events)
             return events
-        while self._outstanding:
-            seq, pending = next(iter(self._outstanding.items()))
-            if pending.deadline > now:
-                break
-            del self._outstanding[seq]
+        while (pending := self._requests.pop_expired(now)) is not None:
             if pending.context is None:  # enquire_link or unbind: the link is dead
                 name = pending.request.command_id.name.lower()
                 self._close(f"{name} not answered in {self.config.response_timeout:g} s", events)
@@ -380,10 +350,9 @@ class EsmeSession:
         self._state = EsmeState.CLOSED
         self._close_reason = reason
         self._bind_deadline = None
-        for pending in self._outstanding.values():
+        for pending in self._requests.take_all():
             if pending.context is not None:
                 events.append(
                     RequestFailed(request=pending.request, reason=reason, context=pending.context)
                 )
-        self._outstanding.clear()
         events.append(Closed(reason=reason))

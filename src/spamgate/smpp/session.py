@@ -49,7 +49,7 @@ What is promised:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Final, TypeAlias
@@ -97,6 +97,8 @@ __all__ = [
     "Closed",
     "Event",
     "MessagePdu",
+    "Outstanding",
+    "OutstandingRequests",
     "PartsExpired",
     "ProtocolError",
     "RequestFailed",
@@ -325,10 +327,82 @@ Event: TypeAlias = (
 
 
 @dataclass(slots=True)
-class _Outstanding:
+class Outstanding:
+    """One of our requests awaiting its response."""
+
     request: Pdu
     deadline: float
     context: object
+
+
+class OutstandingRequests:
+    """Our requests awaiting a response, by sequence number, for either side of a session.
+
+    Numbers run 1..``MAX_SEQUENCE`` and wrap, skipping numbers still awaiting an answer. Every
+    request gets the same timeout, so insertion order is deadline order.
+    """
+
+    __slots__ = ("_by_seq", "last_seq")
+
+    def __init__(self) -> None:
+        self._by_seq: dict[int, Outstanding] = {}
+        self.last_seq = 0  # the number given last
+
+    def __len__(self) -> int:
+        return len(self._by_seq)
+
+    def values(self) -> Iterable[Outstanding]:
+        return self._by_seq.values()
+
+    def allocate(self) -> int:
+        """The next free sequence number (it becomes ``last_seq``)."""
+        seq = self.last_seq
+        while True:
+            seq = seq + 1 if seq < MAX_SEQUENCE else 1
+            if seq not in self._by_seq:
+                break
+        self.last_seq = seq
+        return seq
+
+    def put(self, seq: int, request: Pdu, deadline: float, context: object) -> None:
+        self._by_seq[seq] = Outstanding(request, deadline, context)
+
+    def answer(self, pdu: Pdu) -> Outstanding | ProtocolError:
+        """Take the request ``pdu`` answers (its ``*_resp`` or a generic_nack), or the error to
+        report when it answers nothing we sent."""
+        seq = pdu.sequence_number
+        pending = self._by_seq.get(seq)
+        cid = pdu.command_id
+        if pending is None or (
+            cid != _C.GENERIC_NACK and cid != pending.request.command_id | 0x8000_0000
+        ):
+            return ProtocolError(
+                status=_S.ESME_RINVCMDID,
+                reason=f"{cid.name.lower()} answers nothing we sent",
+                sequence_number=seq,
+                command_id=cid,
+            )
+        del self._by_seq[seq]
+        return pending
+
+    def next_deadline(self) -> float | None:
+        return next(iter(self._by_seq.values())).deadline if self._by_seq else None
+
+    def pop_expired(self, now: float) -> Outstanding | None:
+        """Take the oldest request if its deadline has passed."""
+        if not self._by_seq:
+            return None
+        seq, pending = next(iter(self._by_seq.items()))
+        if pending.deadline > now:
+            return None
+        del self._by_seq[seq]
+        return pending
+
+    def take_all(self) -> list[Outstanding]:
+        """Every request still waiting (the session is closing); none are left."""
+        pending = list(self._by_seq.values())
+        self._by_seq.clear()
+        return pending
 
 
 @dataclass(slots=True)
@@ -370,8 +444,7 @@ class SmscSession:
         self._inflight = 0
         self._tokens: dict[int, int] = {}  # token -> parts it answers
         self._next_token = 0
-        self._seq = 0
-        self._outstanding: dict[int, _Outstanding] = {}  # seq -> our request (deadline order)
+        self._requests = OutstandingRequests()
         self._partials: dict[_PartialKey, _Partial] = {}  # creation (= deadline) order
         self._enquiring = False
         self._peer_unbind_seq: int | None = None
@@ -430,7 +503,7 @@ class SmscSession:
     @property
     def can_deliver(self) -> bool:
         """True when a deliver_sm may be sent now (bound to receive, outgoing window not full)."""
-        return self._state in _CAN_RECEIVE and len(self._outstanding) < self.config.out_window
+        return self._state in _CAN_RECEIVE and len(self._requests) < self.config.out_window
 
     def data_to_send(self) -> bytes:
         """Bytes the session produced by itself since the last call (answers, probes)."""
@@ -777,39 +850,22 @@ class SmscSession:
         """
         if self._state not in _CAN_RECEIVE:
             raise SessionError(f"a {self._state.value} session cannot receive messages")
-        if len(self._outstanding) >= self.config.out_window:
+        if len(self._requests) >= self.config.out_window:
             raise SessionError("outgoing window full")
         data = self._request(pdu, now, context)
-        return self._seq, data
+        return self._requests.last_seq, data
 
     def _request(self, pdu: Pdu, now: float, context: object) -> bytes:
-        seq = self._seq
-        while True:
-            seq = seq + 1 if seq < MAX_SEQUENCE else 1
-            if seq not in self._outstanding:
-                break
-        self._seq = seq
+        seq = self._requests.allocate()
         numbered = renumbered(pdu, seq)
-        self._outstanding[seq] = _Outstanding(numbered, now + self.config.response_timeout, context)
+        self._requests.put(seq, numbered, now + self.config.response_timeout, context)
         return encode(numbered)
 
     def _on_response(self, pdu: Pdu, events: list[Event]) -> None:
-        seq = pdu.sequence_number
-        pending = self._outstanding.get(seq)
-        cid = pdu.command_id
-        if pending is None or (
-            cid != _C.GENERIC_NACK and cid != pending.request.command_id | 0x8000_0000
-        ):
-            events.append(
-                ProtocolError(
-                    status=_S.ESME_RINVCMDID,
-                    reason=f"{cid.name.lower()} answers nothing we sent",
-                    sequence_number=seq,
-                    command_id=cid,
-                )
-            )
+        pending = self._requests.answer(pdu)
+        if isinstance(pending, ProtocolError):
+            events.append(pending)
             return
-        del self._outstanding[seq]
         request = pending.request
         if isinstance(request, EnquireLink):
             self._enquiring = False
@@ -829,8 +885,9 @@ class SmscSession:
         deadlines: list[float] = []
         if self._bind_deadline is not None:
             deadlines.append(self._bind_deadline)
-        if self._outstanding:
-            deadlines.append(next(iter(self._outstanding.values())).deadline)
+        request_deadline = self._requests.next_deadline()
+        if request_deadline is not None:
+            deadlines.append(request_deadline)
         if self._partials:
             deadlines.append(next(iter(self._partials.values())).deadline)
         if state in _BOUND:
@@ -853,11 +910,7 @@ class SmscSession:
         if self._bind_deadline is not None and now >= self._bind_deadline:
             self._close("no bind within the bind timeout", events)
             return
-        while self._outstanding:
-            seq, pending = next(iter(self._outstanding.items()))
-            if pending.deadline > now:
-                break
-            del self._outstanding[seq]
+        while (pending := self._requests.pop_expired(now)) is not None:
             name = pending.request.command_id.name.lower()
             if isinstance(pending.request, EnquireLink | Unbind):
                 self._close(f"{name} not answered within {cfg.response_timeout:g} s", events)
@@ -890,12 +943,11 @@ class SmscSession:
         self._state = BindState.CLOSED
         self._close_reason = reason
         self._bind_deadline = None
-        for pending in self._outstanding.values():
+        for pending in self._requests.take_all():
             if not isinstance(pending.request, EnquireLink | Unbind):
                 events.append(
                     RequestFailed(request=pending.request, reason=reason, context=pending.context)
                 )
-        self._outstanding.clear()
         self._partials.clear()
         events.append(Closed(reason=reason))
 
