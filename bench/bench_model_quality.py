@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.model.data import Example, bucket_of, dedup_key, group_key, load_examples
 from spamgate.model.features import CONTENT_LAYOUT, FeatureLayout
@@ -346,8 +347,6 @@ def run(*, console: Console, data: Path | None, out: Path, **_: Any) -> dict[str
     title = f"spamgate bench model_quality ({FOLDS}-fold grouped CV, near-dups: {near_dup})"
     print_table(console, result, title)
     console.print(result["targets_met"])
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "model_quality.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "model_quality", result)
     console.print(f"wrote {target}")
     return result

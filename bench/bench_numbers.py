@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.errors import InputError
 from spamgate.registry.number_status import (
@@ -336,9 +337,7 @@ def run(
     )
     table.add_row("one by one, 10% hyphenated", f"{mixed_rate:,.0f}", "", "")
     console.print(table)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "numbers.json"
-    target.write_text(json.dumps(result_record, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    target = write_result(out, "numbers", result_record)
     console.print(f"wrote {target}")
     return result_record
 

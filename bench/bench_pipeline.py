@@ -8,7 +8,6 @@ models, fed through ``judge_many`` in chunks. Writes ``bench/results/pipeline.js
 from __future__ import annotations
 
 import csv
-import json
 import platform
 import random
 import resource
@@ -20,6 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.config import load_policy
 from spamgate.domain.message import KST
 from spamgate.pipeline import MessageFields, Pipeline
@@ -163,8 +163,6 @@ def run(
         console.print(
             f"{name} actions: " + ", ".join(f"{k} {v}" for k, v in sorted(row["actions"].items()))
         )
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "pipeline.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "pipeline", result)
     console.print(f"wrote {target}")
     return result

@@ -21,7 +21,6 @@ Prints a table and writes ``bench/results/registry.json``.
 
 from __future__ import annotations
 
-import json
 import platform
 import random
 import secrets
@@ -41,6 +40,7 @@ from sqlalchemy import insert, update
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_pipeline import load_corpus
+from spamgate.benchmarks import write_result
 from spamgate.checks.context import prepare
 from spamgate.checks.registry_checks import RegistryCheck, RegistryOptions
 from spamgate.config import load_policy
@@ -392,9 +392,7 @@ def run(
     console.print(
         "actions with the registry: " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items()))
     )
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "registry.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "registry", result)
     console.print(f"wrote {target}")
     return result
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import os
 import platform
 import random
@@ -36,6 +35,7 @@ import psutil
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.smpp.auth import hash_password
 from spamgate.smpp.sim import LoadResult, run_load
@@ -241,8 +241,6 @@ def run(
     )
     if crashed:
         console.print("[red]the gateway logged a traceback[/]")
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "smpp.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "smpp", result)
     console.print(f"wrote {target}")
     return result

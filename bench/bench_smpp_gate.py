@@ -16,7 +16,6 @@ Writes ``bench/results/smpp_gate.json``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import tempfile
@@ -28,6 +27,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.registry.auth import SYSTEM
 from spamgate.registry.models import OperatorKind
@@ -159,8 +159,5 @@ def run(*, console: Console, messages: int, out: Path, **_: Any) -> dict[str, An
         "target_us_per_msg": TARGET_US,
         "met": default <= TARGET_US,
     }
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "smpp_gate.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_result(out, "smpp_gate", result)
     return result

@@ -20,7 +20,6 @@ Writes ``bench/results/smpp_upstream.json``.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import re
@@ -50,6 +49,7 @@ from bench_smpp import (
     _texts,
     _wait_port,
 )
+from spamgate.benchmarks import write_result
 from spamgate.config import SmppConfig
 from spamgate.domain.message import KST
 from spamgate.smpp.auth import hash_password
@@ -286,8 +286,6 @@ def run(
     )
     if crashed:
         console.print("[red]a process logged a traceback[/]")
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "smpp_upstream.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "smpp_upstream", result)
     console.print(f"wrote {target}")
     return result

@@ -19,7 +19,6 @@ Writes ``bench/results/bursts.json``.
 from __future__ import annotations
 
 import csv
-import json
 import platform
 import random
 import time
@@ -30,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.checks.bursts import BurstOptions
 from spamgate.config import Settings, load_policy
 from spamgate.domain.message import KST
@@ -142,9 +142,7 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
     console.print(table)
     if redis_us is not None:
         console.print(f"shared Redis windows, batches of 64: {redis_us:.1f} µs/msg")
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "bursts.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "bursts", result)
     console.print(f"wrote {target}")
     return result
 

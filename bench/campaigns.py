@@ -22,7 +22,6 @@ Writes ``bench/results/campaigns.json``.
 from __future__ import annotations
 
 import csv
-import json
 import platform
 import random
 import re
@@ -35,6 +34,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.model.campaigns import CampaignIndex
 from spamgate.text import extract_urls
@@ -239,8 +239,6 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
         "recall by kind: "
         + ", ".join(f"{k} {v}" for k, v in result["variant_recall_by_kind"].items())
     )
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "campaigns.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "campaigns", result)
     console.print(f"wrote {target}")
     return result

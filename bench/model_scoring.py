@@ -15,7 +15,6 @@ Also the artifact's size and load time. Writes ``bench/results/model_scoring.jso
 from __future__ import annotations
 
 import csv
-import json
 import os
 import platform
 import random
@@ -27,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from spamgate.benchmarks import write_result
 from spamgate.config import load_policy
 from spamgate.domain.message import KST
 from spamgate.model.scoring import ContentModel, default_model_path
@@ -142,8 +142,6 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
         "yes" if result["meets_targets"] else "NO",
     )
     console.print(table)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "model_scoring.json"
-    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    target = write_result(out, "model_scoring", result)
     console.print(f"wrote {target}")
     return result

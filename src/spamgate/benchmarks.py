@@ -10,6 +10,7 @@ under ``bench/results/``.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,14 @@ def default_data_dir() -> Path:
         if candidate.is_dir():
             return candidate
     raise InputError("training data not found: pass --data or set SPAMGATE_SHARED_DATA")
+
+
+def write_result(out: Path, name: str, result: Any) -> Path:
+    """Write a benchmark's result record as ``<out>/<name>.json``; returns the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{name}.json"
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
 
 
 def run_benchmark(name: str, *, console: Console, **options: Any) -> dict[str, Any]:
