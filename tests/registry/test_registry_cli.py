@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from net_support import free_port
 from registry_support import TEST_ARGON2
 from spamgate.cli import app
 from spamgate.config import Settings
@@ -72,13 +72,6 @@ def test_demo_seed_is_idempotent(tmp_path: Path) -> None:
         registry.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_demo(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("spamgate")
     env = {**os.environ, **ENV, "SPAMGATE_MODEL": "none", "SPAMGATE_URL_MODEL": "none"}
@@ -90,7 +83,7 @@ def test_serve_demo(tmp_path: Path) -> None:
         timeout=60,
     )
     assert refused.returncode != 0 and b"loopback only" in refused.stderr
-    port, smpp_port = _free_port(), _free_port()
+    port, smpp_port = free_port(), free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

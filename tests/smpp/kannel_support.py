@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from net_support import free_port
 from spamgate.smpp.auth import hash_password
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "KannelConfig",
     "KannelError",
     "SimSmsc",
-    "free_port",
     "kannel_binaries",
     "read_spool",
     "running",
@@ -66,14 +66,6 @@ _SMSC_LINE = re.compile(r"^\s*(?P<id>\S+?)\[(?P<admin_id>[^\]]*)\]\s+SMPP:.*?\((
 
 class KannelError(RuntimeError):
     """Kannel (or the gateway under it) did not get to where a test needs it."""
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the usual small race is fine for tests)."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def kannel_binaries() -> tuple[Path, Path] | None:

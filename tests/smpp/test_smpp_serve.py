@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,17 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from net_support import free_port
 from spamgate.smpp import encode_text
 from spamgate.smpp.auth import hash_password
 
 smpplib_client = pytest.importorskip("smpplib.client")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_serve_accepts_smpp_spools_and_exports_metrics(tmp_path: Path) -> None:

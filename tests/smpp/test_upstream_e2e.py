@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pytest
 from upstream_support import PASSWORD, Reseller, cheap_hash, message
 
+from net_support import free_port
 from spamgate.smpp import SubmitSmResp, encode_text
 from spamgate.smpp.sim import SimSmsc
 
@@ -31,13 +32,6 @@ ENV = {
     "SPAMGATE_MODEL": "none",
     "SPAMGATE_URL_MODEL": "none",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
