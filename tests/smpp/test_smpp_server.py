@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import pytest
+from gate_support import ServerThread
 from prometheus_client import CollectorRegistry, generate_latest
 
 from spamgate.config import SmppAccountConfig, load_policy
@@ -73,33 +73,6 @@ LONG_KOREAN = (
 
 def _cheap_hash(password: str) -> str:
     return hash_password(password, time_cost=1, memory_kib=8, parallelism=1)
-
-
-class ServerThread:
-    """An ``SmppServer`` on its own loop in a thread, driven from blocking test code."""
-
-    def __init__(self, server: SmppServer) -> None:
-        self.server = server
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        self.call(self.server.start("127.0.0.1", 0))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.call(self.server.close(timeout=1.0))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
-
-    @property
-    def port(self) -> int:
-        return self.server.port
 
 
 @pytest.fixture(scope="module")
