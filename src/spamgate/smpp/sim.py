@@ -392,14 +392,6 @@ def _with_seq(pdu: SubmitSm, seq: int) -> SubmitSm:
     return replace(pdu, sequence_number=seq)
 
 
-def _encodable(text: str, data_coding: int) -> bool:
-    try:
-        encode_text(text, data_coding)
-    except EncodingError:
-        return False
-    return True
-
-
 def _message(
     text: str, data_coding: int, sender: str, recipient: str, registered_delivery: int
 ) -> SubmitSm:
@@ -463,15 +455,15 @@ async def run_load(
         if status:
             raise ConnectionRefusedError(f"bind refused with status 0x{status:08X}")
         links.append(esme)
-    pdus: list[SubmitSm] = []
+    messages: list[tuple[str, SubmitSm]] = []  # (text, its PDU): the proof signs the text
     for text in texts:
         try:
-            pdus.append(_message(text, data_coding, sender, recipient, registered_delivery))
+            pdu = _message(text, data_coding, sender, recipient, registered_delivery)
+            messages.append((text, pdu))
         except EncodingError:
             continue  # e.g. an emoji in a KS C 5601 run: leave that text out
-    if not pdus:
+    if not messages:
         raise ValueError("no text can be written in that data_coding")
-    signed_texts = [t for t in texts if _encodable(t, data_coding)]
     start = time.perf_counter()
     deadline = start + timeout
     for i in range(count):
@@ -489,12 +481,12 @@ async def run_load(
         if link.transport is None or link.transport.is_closing():
             result.errors.append("connection lost")
             break
-        pdu = pdus[i % len(pdus)]
+        text, pdu = messages[i % len(messages)]
         if account is not None and send_secret is not None:
             proof = make_proof_tlv(
                 send_secret,
                 account=account,
-                text=signed_texts[i % len(pdus)],
+                text=text,
                 timestamp=int(time.time()),
                 nonce=secrets.token_urlsafe(16),
                 sender=sender,
