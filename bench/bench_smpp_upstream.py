@@ -57,22 +57,24 @@ from spamgate.smpp.esme import BindAnswered, DeliverReceived, EsmeConfig, EsmeSe
 from spamgate.smpp.sim import LoadResult, run_load
 
 
-def _metric(port: int, name: str, **labels: str) -> float:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
-        text = page.read().decode()
+def _sample(text: str, name: str, **labels: str) -> float:
     wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     pattern = re.compile(rf"^{re.escape(name)}\{{{re.escape(wanted)}\}} ([0-9.e+]+)$", re.M)
     match = pattern.search(text)
     return float(match.group(1)) if match else 0.0
 
 
-def _settled(port: int) -> float:
-    """Messages the drainer is done with: forwarded, or answered with a receipt instead (a
-    carrier refusal, too old) — counting only "forwarded" never reached the accepted count."""
-    return sum(
-        _metric(port, "spamgate_upstream_messages_total", outcome=outcome)
+def _progress(port: int) -> tuple[float, float]:
+    """From one /metrics page: the messages the drainer is done with (forwarded, or answered
+    with a receipt instead: a carrier refusal, too old — counting only "forwarded" never
+    reached the accepted count) and the receipts relayed."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+        text = page.read().decode()
+    settled = sum(
+        _sample(text, "spamgate_upstream_messages_total", outcome=outcome)
         for outcome in ("forwarded", "rejected", "expired", "duplicate_suppressed")
     )
+    return settled, _sample(text, "spamgate_upstream_receipts_total", outcome="relayed")
 
 
 class _ReceiptSink(asyncio.Protocol):
@@ -111,10 +113,7 @@ async def _phase(
     window: int,
 ) -> tuple[LoadResult, float, float]:
     """One load phase; returns the result and the seconds until all was forwarded / relayed."""
-    forwarded0 = await asyncio.to_thread(_settled, http_port)
-    relayed0 = await asyncio.to_thread(
-        _metric, http_port, "spamgate_upstream_receipts_total", outcome="relayed"
-    )
+    forwarded0, relayed0 = await asyncio.to_thread(_progress, http_port)
     start = time.perf_counter()
     result = await run_load(
         "127.0.0.1",
@@ -133,10 +132,7 @@ async def _phase(
     forwarded_at = relayed_at = float("nan")
     deadline = time.perf_counter() + 120
     while time.perf_counter() < deadline:
-        forwarded = await asyncio.to_thread(_settled, http_port)
-        relayed = await asyncio.to_thread(
-            _metric, http_port, "spamgate_upstream_receipts_total", outcome="relayed"
-        )
+        forwarded, relayed = await asyncio.to_thread(_progress, http_port)
         now = time.perf_counter() - start
         if forwarded - forwarded0 >= accepted and forwarded_at != forwarded_at:
             forwarded_at = now
