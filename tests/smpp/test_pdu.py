@@ -460,3 +460,49 @@ def test_renumbered_equals_replace_and_checks_the_number() -> None:
             renumbered(pdu, 1 << 32)
         with pytest.raises(PduError):
             renumbered(pdu, -1)
+
+
+def test_updated_equals_replace_and_checks_only_what_changes() -> None:
+    from dataclasses import replace
+
+    from spamgate.smpp.pdu import DeliverSm, updated
+
+    pdu = SubmitSm(
+        sequence_number=7,
+        source_addr="0212345678",
+        destination_addr="01098765432",
+        data_coding=8,
+        short_message="안녕하세요".encode("utf-16-be"),
+        tlvs=(Tlv(0x1410, b"x"),),
+    )
+    changes: list[dict[str, object]] = [
+        {"sequence_number": 0, "tlvs": (Tlv(0x1411, b"id\0"),)},
+        {"short_message": b"x" * 254, "data_coding": 0},
+        {"command_status": 0x45},
+        {},
+    ]
+    for change in changes:
+        copy = updated(pdu, **change)
+        assert copy == replace(pdu, **change)  # type: ignore[arg-type]
+        assert encode(copy) == encode(replace(pdu, **change))  # type: ignore[arg-type]
+    assert pdu.sequence_number == 7 and pdu.tlvs == (Tlv(0x1410, b"x"),)
+    # Every changed field is checked as the constructor would check it ...
+    with pytest.raises(PduError):
+        updated(pdu, short_message=b"x" * 255)
+    with pytest.raises(PduError):
+        updated(pdu, sequence_number=1 << 32)
+    with pytest.raises(PduError):
+        updated(pdu, data_coding=256)
+    with pytest.raises(PduError):
+        updated(pdu, destination_addr="0" * 21)
+    with pytest.raises(TypeError):
+        updated(pdu, tlvs=[Tlv(0x1411, b"id\0")])
+    with pytest.raises(TypeError):
+        updated(pdu, no_such_field=1)
+    with pytest.raises(TypeError):  # another command is another class: not a field change
+        updated(pdu, command_id=CommandId.DELIVER_SM)
+    # ... and works the same on the other message PDUs.
+    receipt = DeliverSm(source_addr="01098765432", esm_class=4, short_message=b"id:1 stat:DELIVRD")
+    assert updated(receipt, short_message=b"id:2 stat:DELIVRD") == replace(
+        receipt, short_message=b"id:2 stat:DELIVRD"
+    )

@@ -73,6 +73,7 @@ from spamgate.smpp.pdu import (
     encode,
     error_response,
     renumbered,
+    updated,
 )
 from spamgate.smpp.receipt import STAT_BY_STATE, Receipt, format_receipt, parse_receipt
 from spamgate.smpp.session import (
@@ -213,4 +214,5 @@ __all__ = [
     "split_text",
     "split_udh",
     "split_user_data",
+    "updated",
 ]

@@ -17,13 +17,13 @@ import asyncio
 import zlib
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from spamgate.domain.verdict import Verdict
 from spamgate.smpp.encoding import DataCoding, alphabet_of, encode_text, split_text
 from spamgate.smpp.errors import EncodingError
-from spamgate.smpp.pdu import ESM_CLASS_UDHI, CommandStatus, DataSm, Tag, Tlv
+from spamgate.smpp.pdu import ESM_CLASS_UDHI, CommandStatus, DataSm, Tag, Tlv, updated
 from spamgate.smpp.session import MessagePdu
 
 __all__ = [
@@ -71,7 +71,7 @@ class ForwardItem:
         """The PDUs to submit upstream (sequence numbers 0: the upstream session numbers them)."""
         if not self.label:
             return [
-                replace(p, sequence_number=0, tlvs=(*p.tlvs, *self.tlvs)) if self.tlvs else p
+                updated(p, sequence_number=0, tlvs=(*p.tlvs, *self.tlvs)) if self.tlvs else p
                 for p in self.pdus
             ]
         first = self.pdus[0]
@@ -86,7 +86,7 @@ class ForwardItem:
         if isinstance(first, DataSm):
             payload = Tlv(Tag.MESSAGE_PAYLOAD, encode_text(text, coding))
             return [
-                replace(
+                updated(
                     first,
                     sequence_number=0,
                     data_coding=coding,
@@ -98,7 +98,7 @@ class ForwardItem:
         pieces = split_text(text, coding, ref=ref)
         udhi = ESM_CLASS_UDHI if len(pieces) > 1 else 0
         return [
-            replace(
+            updated(
                 first,
                 sequence_number=0,
                 data_coding=coding,

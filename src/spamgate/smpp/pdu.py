@@ -102,6 +102,7 @@ __all__ = [
     "encode",
     "error_response",
     "renumbered",
+    "updated",
 ]
 
 Buffer: TypeAlias = bytes | bytearray
@@ -1368,6 +1369,30 @@ def renumbered(pdu: P, sequence_number: int) -> P:
     for name, setter in setters.items():
         setter(copy, getattr(pdu, name))
     setters["sequence_number"](copy, sequence_number)
+    return copy
+
+
+def updated(pdu: P, **changes: Any) -> P:
+    """``dataclasses.replace(pdu, **changes)`` that checks only the fields that change.
+
+    The others were checked when ``pdu`` was built or decoded. The gateway rewrites every
+    message it forwards (sequence number, TLVs) and every receipt it relays back (id, text).
+    """
+    cls = type(pdu)
+    setters = _SETTERS[cls]
+    unknown = changes.keys() - setters.keys()
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)[0]!r}")
+    copy = _new_object(cls)
+    for name, setter in setters.items():
+        setter(copy, changes[name] if name in changes else getattr(pdu, name))
+    for name in changes.keys() & _HEADER_FIELDS:
+        if name == "command_id":
+            raise TypeError("updated() cannot change command_id")
+        _check_uint(changes[name], _U32_LIMIT, name, _S.ESME_RINVPARLEN)
+    for spec in cls._LAYOUT:
+        if not changes.keys().isdisjoint(spec.names):
+            spec.check(copy)
     return copy
 
 

@@ -28,7 +28,7 @@ import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from spamgate.smpp.encoding import encode_text
@@ -48,6 +48,7 @@ from spamgate.smpp.pdu import (
     Tlv,
     Unbind,
     encode,
+    updated,
 )
 from spamgate.smpp.proof import make_proof_tlv
 from spamgate.smpp.receipt import Receipt, format_receipt
@@ -389,7 +390,7 @@ class _Esme(asyncio.Protocol):
 
 
 def _with_seq(pdu: SubmitSm, seq: int) -> SubmitSm:
-    return replace(pdu, sequence_number=seq)
+    return updated(pdu, sequence_number=seq)
 
 
 def _message(
@@ -492,7 +493,7 @@ async def run_load(
                 sender=sender,
                 recipients=(recipient,),
             )
-            pdu = replace(pdu, tlvs=(*pdu.tlvs, proof))
+            pdu = updated(pdu, tlvs=(*pdu.tlvs, proof))
         link.submit(pdu)
     while result.answered < result.sent and time.perf_counter() < deadline:
         if all(not link.sent_at for link in links):
