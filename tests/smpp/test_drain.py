@@ -4,6 +4,7 @@ and receipts back to the reseller with the ids it was given."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from spamgate.domain.message import KST
 from spamgate.pipeline import Pipeline
 from spamgate.smpp import CommandStatus, DeliverSm, SubmitSmResp, Tag, parse_receipt
 from spamgate.smpp.drain import DrainerConfig
+from spamgate.smpp.encoding import split_text
 from spamgate.smpp.sim import SimSmsc
 
 S = CommandStatus
@@ -67,7 +69,72 @@ def test_receipts_come_back_with_our_ids(
             await _drained(gw)
             assert set(sim.accepted_keys) == set(ids)  # the dedupe TLV carries our id
             assert gw.sample("spamgate_upstream_receipts_total", outcome="relayed") == 40
+            if not receipt_first:
+                # Right behind the submit_sm_resp, the mapping is already cached: every
+                # receipt takes the fast path, none is stored to be retried.
+                assert gw.sample("spamgate_upstream_receipts_total", outcome="kept") == 0
             assert gw.sample("spamgate_upstream_submits_total", link="a", result="ok") == 40
+            reseller.close()
+        await sim.close()
+
+    asyncio.run(run())
+
+
+def test_receipts_wait_for_window_room_instead_of_being_stored(
+    tmp_path: Path, gw_pipeline: Pipeline
+) -> None:
+    """A reseller bind that takes two deliver_sm at a time still gets a burst of receipts on
+    the fast path: each waits for a slot instead of going to the id map's store and retry."""
+
+    async def run() -> None:
+        sim = SimSmsc(system_id="gw", password="gwpw")
+        await sim.start()
+        links = [link_settings("a", sim.port)]
+        async with running_gateway(tmp_path, gw_pipeline, links, out_window=2) as gw:
+            reseller = await Reseller.connect(gw.port)
+            ids = await _submit_all(reseller, 60)
+            receipts = await reseller.wait_receipts(60)
+            assert _receipt_ids(receipts) == Counter(ids)
+            await _drained(gw)
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="relayed") == 60
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="kept") == 0
+            reseller.close()
+        await sim.close()
+
+    asyncio.run(run())
+
+
+def test_long_messages_receipts_take_the_fast_path_part_by_part(
+    tmp_path: Path, gw_pipeline: Pipeline
+) -> None:
+    """Each upstream part's mapping is cached as soon as the carrier acks that part: its
+    receipt can come before the other parts are acked."""
+
+    async def run() -> None:
+        sim = SimSmsc(system_id="gw", password="gwpw")
+        await sim.start()
+        text = "주문하신 상품이 오늘 도착합니다. 배송 기사님이 문 앞에 두고 갑니다. " * 4  # 3 parts
+        async with running_gateway(tmp_path, gw_pipeline, [link_settings("a", sim.port)]) as gw:
+            reseller = await Reseller.connect(gw.port)
+            ids: list[str] = []
+            for ref in range(10):
+                parts = split_text(text, 8, ref=ref)
+                assert len(parts) == 3
+                answers = await asyncio.gather(
+                    *(
+                        reseller.submit(
+                            dataclasses.replace(message(), esm_class=0x40, short_message=part)
+                        )
+                        for part in parts
+                    )
+                )
+                ids += [a.message_id for a in answers if isinstance(a, SubmitSmResp)]
+            assert len(ids) == 30
+            receipts = await reseller.wait_receipts(30)
+            assert _receipt_ids(receipts) == Counter(ids)
+            await _drained(gw)
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="relayed") == 30
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="kept") == 0
             reseller.close()
         await sim.close()
 

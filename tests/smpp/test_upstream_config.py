@@ -20,6 +20,9 @@ class _NoDeliverer:
     def deliver(self, system_id: str, pdu: object) -> object:
         raise LookupError(system_id)
 
+    async def wait_for_room(self, system_id: str, timeout: float) -> bool:
+        return False
+
 
 def test_parse_upstream() -> None:
     plain = parse_upstream("127.0.0.1:2776", 1)

@@ -166,6 +166,7 @@ async def running_gateway(
     drainer_config: DrainerConfig | None = None,
     receipt_retry: float = 0.02,
     default: str | None = None,
+    out_window: int = 100,
 ) -> AsyncIterator[Gateway]:
     registry = CollectorRegistry()
     metrics = UpstreamMetrics(registry)
@@ -178,7 +179,9 @@ async def running_gateway(
         pipeline,
         StaticAuthenticator(accounts),
         spool,
-        config=ServerConfig(session=SessionConfig(enquire_link_interval=None), node_id="g"),
+        config=ServerConfig(
+            session=SessionConfig(enquire_link_interval=None, out_window=out_window), node_id="g"
+        ),
     )
     upstream = {s.name: UpstreamLink(s, metrics=metrics) for s in links}
     routes = RouteTable([Route(s.name, s.carrier, s.weight) for s in links], default=default)

@@ -33,12 +33,20 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 from spamgate.smpp.forward import ForwardItem
 from spamgate.smpp.idmap import IdMap
-from spamgate.smpp.pdu import CommandStatus, MessageIdResp, Pdu, SubmitMulti, SubmitMultiResp, Tlv
+from spamgate.smpp.pdu import (
+    CommandStatus,
+    MessageIdResp,
+    Pdu,
+    SubmitMulti,
+    SubmitMultiResp,
+    Tlv,
+    updated,
+)
 from spamgate.smpp.receipts import ReceiptRelay
 from spamgate.smpp.routing import RouteTable
 from spamgate.smpp.session import MessagePdu
@@ -104,8 +112,22 @@ def dedupe_pdus(item: ForwardItem) -> list[MessagePdu]:
         tlvs = [t for t in (*pdu.tlvs, *extra) if t.tag not in _RESELLER_ONLY_TAGS]
         if not any(t.tag == VendorTag.SPAMGATE_MESSAGE_ID for t in tlvs):
             tlvs.append(key)
-        out.append(replace(pdu, sequence_number=0, tlvs=tuple(tlvs)))
+        out.append(updated(pdu, sequence_number=0, tlvs=tuple(tlvs)))
     return out
+
+
+def _rows(
+    item: ForwardItem, accepted: Sequence[tuple[str, str] | None], *, first: int = 0
+) -> list[tuple[str, str, str, str]]:
+    """Id-map rows ``(ns, carrier_id, our_id, system_id)`` for the accepted upstream parts
+    ``first``, ``first + 1``, …"""
+    # Upstream part j's receipt is about our part j (the last if the carrier got more).
+    last = len(item.part_ids) - 1
+    return [
+        (done[0], done[1], item.part_ids[min(j, last)], item.system_id)
+        for j, done in enumerate(accepted, start=first)
+        if done is not None and done[1]
+    ]
 
 
 def _message_id(response: Pdu) -> str:
@@ -143,7 +165,7 @@ class Drainer:
         self._queued_ids: set[str] = set()  # queued or being sent: never twice at once
         self._ready = asyncio.Event()
         self._overflow = False
-        self._acks: list[tuple[ForwardItem, list[tuple[int, str, str]]]] = []
+        self._acks: list[tuple[ForwardItem, list[tuple[str, str, str, str]]]] = []
         self._ack_ready = asyncio.Event()
         self._ack_idle = asyncio.Event()
         self._ack_idle.set()
@@ -283,7 +305,7 @@ class Drainer:
                 continue
             link = self.links[route.name]
             todo = [i for i, done in enumerate(accepted) if done is None]
-            results: list[Pdu | BaseException]
+            results: Sequence[Pdu | BaseException]
             if len(todo) == 1:  # the common case: no task per part
                 try:
                     results = [await link.submit(pdus[todo[0]])]
@@ -291,7 +313,8 @@ class Drainer:
                     results = [exc]
             else:
                 results = await asyncio.gather(
-                    *(link.submit(pdus[i]) for i in todo), return_exceptions=True
+                    *(self._submit_part(link, item, pdus, i) for i in todo),
+                    return_exceptions=True,
                 )
             refused: int | None = None
             for i, result in zip(todo, results, strict=True):
@@ -332,10 +355,30 @@ class Drainer:
             attempt += 1
             await asyncio.sleep(self._backoff(attempt))
 
+    async def _submit_part(
+        self, link: UpstreamLink, item: ForwardItem, pdus: Sequence[MessagePdu], index: int
+    ) -> Pdu | LinkError:
+        """Submit one part of a long message; cache its id mapping as soon as it is acked
+        (its receipt may come before the other parts are acked)."""
+        try:
+            result = await link.submit(pdus[index])
+        except LinkError as exc:
+            return exc
+        carrier_id = _message_id(result)
+        if result.command_status == _S.ESME_ROK and carrier_id:
+            self.idmap.remember(_rows(item, [(link.settings.carrier, carrier_id)], first=index))
+        return result
+
     def _finish(self, item: ForwardItem, accepted: Sequence[tuple[str, str] | None]) -> None:
-        """Queue the id-map record and the spool ack (the acker commits them in batches)."""
-        entries = [(j, *done) for j, done in enumerate(accepted) if done is not None and done[1]]
-        self._acks.append((item, entries))
+        """Queue the id-map record and the spool ack (the acker commits them in batches).
+
+        The mapping is cached at once: a carrier sends the receipt right behind the
+        submit_sm_resp, and with the mapping in memory it is relayed on the fast path instead
+        of being stored and retried after the acker's commit.
+        """
+        rows = _rows(item, accepted)
+        self.idmap.remember(rows)
+        self._acks.append((item, rows))
         self._ack_ready.set()
 
     async def _acker(self) -> None:
@@ -346,12 +389,7 @@ class Drainer:
                 continue
             self._ack_idle.clear()
             batch, self._acks = self._acks, []
-            rows: list[tuple[str, str, str, str]] = []
-            for item, entries in batch:
-                # Upstream part j's receipt is about our part j (the last if the carrier got more).
-                last = len(item.part_ids) - 1
-                for j, ns, carrier_id in entries:
-                    rows.append((ns, carrier_id, item.part_ids[min(j, last)], item.system_id))
+            rows = [row for _, item_rows in batch for row in item_rows]
             ids = [item.message_id for item, _ in batch]
             try:
                 await self.idmap.record(rows, ids)

@@ -169,13 +169,17 @@ class IdMap:
         if len(cache) > self.cache_size:
             del cache[next(iter(cache))]
 
+    def remember(self, entries: Sequence[tuple[str, str, str, str]]) -> None:
+        """Cache ``(ns, carrier_id, our_id, system_id)`` rows now, ahead of :meth:`record`."""
+        for ns, carrier_id, our_id, system_id in entries:
+            self._remember((ns, carrier_id), Mapping(our_id, system_id))
+
     async def record(
         self, entries: Sequence[tuple[str, str, str, str]], acked: Sequence[str]
     ) -> None:
         """Store ``(ns, carrier_id, our_id, system_id)`` rows, mark ``acked`` ids; durably."""
         now = self._clock()
-        for ns, carrier_id, our_id, system_id in entries:
-            self._remember((ns, carrier_id), Mapping(our_id, system_id))
+        self.remember(entries)
 
         def op(db: sqlite3.Connection) -> None:
             db.executemany(

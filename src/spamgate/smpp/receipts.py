@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Protocol
 
@@ -55,6 +55,7 @@ from spamgate.smpp.pdu import (
     Tlv,
     decode,
     encode,
+    updated,
 )
 from spamgate.smpp.receipt import Receipt, format_receipt, parse_receipt
 from spamgate.smpp.server import message_fingerprint
@@ -76,6 +77,8 @@ class Deliverer(Protocol):
     def deliver(
         self, system_id: str, pdu: DeliverSm | DataSm
     ) -> asyncio.Future[ResponseReceived]: ...
+
+    async def wait_for_room(self, system_id: str, timeout: float) -> bool: ...
 
 
 def _user_data(pdu: DeliverSm | DataSm) -> bytes:
@@ -106,8 +109,8 @@ def rewrite_receipt(pdu: DeliverSm | DataSm, our_id: str) -> DeliverSm | DataSm:
         tlvs = [
             Tlv(Tag.MESSAGE_PAYLOAD, new_data) if t.tag == Tag.MESSAGE_PAYLOAD else t for t in tlvs
         ]
-        return replace(pdu, sequence_number=0, tlvs=tuple(tlvs))
-    return replace(pdu, sequence_number=0, short_message=new_data, tlvs=tuple(tlvs))
+        return updated(pdu, sequence_number=0, tlvs=tuple(tlvs))
+    return updated(pdu, sequence_number=0, short_message=new_data, tlvs=tuple(tlvs))
 
 
 @dataclass(slots=True)
@@ -225,6 +228,7 @@ class ReceiptRelay:
             carrier_id = ""
         if carrier_id and await self._relay_now(ns, carrier_id, pdu):
             return _S.ESME_ROK
+        self.metrics.receipts.labels("kept").inc()  # stored: the slow path
         rid = await self.idmap.keep_receipt(ns, carrier_id, "", "", encode(pdu))
         kept = _Kept(rid, ns, carrier_id, "", "", pdu, self._clock(), False)
         if carrier_id:
@@ -243,13 +247,22 @@ class ReceiptRelay:
         mapping = self.idmap.cached(ns, carrier_id)
         if mapping is None or self._count >= self.capacity // 2:
             return False
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.fast_timeout
+        receipt = rewrite_receipt(pdu, mapping.our_id)
+        while True:
+            try:
+                future = self.deliverer.deliver(mapping.system_id, receipt)
+                break
+            except LookupError:  # every receiver bind's window is full, or none is bound
+                left = deadline - loop.time()
+                if not await self.deliverer.wait_for_room(mapping.system_id, left):
+                    return False
         try:
-            future = self.deliverer.deliver(mapping.system_id, rewrite_receipt(pdu, mapping.our_id))
-        except LookupError:
-            return False
-        try:
-            response = await asyncio.wait_for(future, self.fast_timeout)
+            async with asyncio.timeout_at(deadline):
+                response = await future
         except (TimeoutError, ConnectionError):
+            future.cancel()
             return False
         if response.status != _S.ESME_ROK:
             return False

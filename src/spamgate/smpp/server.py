@@ -45,7 +45,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -72,6 +72,7 @@ from spamgate.smpp.pdu import (
     SmeAddress,
     SubmitMulti,
     UnsuccessSme,
+    updated,
 )
 from spamgate.smpp.ratelimit import RateRequest
 from spamgate.smpp.session import (
@@ -333,6 +334,7 @@ class _Connection(asyncio.Protocol):
         self._protocol_errors = 0
         self._bound_kind: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._out: list[bytes] = []  # written this loop iteration, not yet sent (see write)
 
     # -- asyncio callbacks --------------------------------------------------------------------
 
@@ -390,12 +392,29 @@ class _Connection(asyncio.Protocol):
     # -- plumbing -----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
+        """Queue ``data``; it goes out with everything else written in this loop iteration.
+
+        One ``send`` per connection per iteration instead of one per PDU: a judged batch
+        answers hundreds of submits and receipts arrive in bursts, and each ``send`` on
+        loopback costs a system call here and a wake-up in the peer.
+        """
         if data and self.transport is not None and not self.transport.is_closing():
+            if not self._out:
+                self.loop.call_soon(self._write_out)
+            self._out.append(data)
+
+    def _write_out(self) -> None:
+        if not self._out:
+            return
+        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+        self._out.clear()
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     def _flush(self) -> None:
         self.write(self.session.data_to_send())
         if self.session.closed and self.transport is not None and not self.transport.is_closing():
+            self._write_out()
             self.transport.close()  # after the buffered answers are written
 
     def _abort(self) -> None:
@@ -599,6 +618,8 @@ class _Connection(asyncio.Protocol):
             future.set_result(event)
         else:
             future.set_exception(TimeoutError(f"deliver_sm {seq}: {event.reason}"))
+        if self.session.system_id:
+            self.server._room_freed(self.session.system_id)
 
     def deliver(self, pdu: DeliverSm | DataSm) -> asyncio.Future[ResponseReceived]:
         seq, data = self.session.send_deliver_sm(pdu, self.loop.time())
@@ -643,6 +664,7 @@ class SmppServer:
         prefix = self.config.node_id or secrets.token_hex(4)
         self._ids = (f"{prefix}{n:010x}" for n in itertools.count(1))
         self._status_children: dict[tuple[str, str, int], Any] = {}
+        self._room_waiters: dict[str, deque[asyncio.Future[None]]] = {}  # see wait_for_room
         self._background: list[asyncio.Task[None]] = []
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -684,6 +706,7 @@ class SmppServer:
                 conn.write(conn.session.unbind(loop.time()))
                 conn._arm_timer()
             elif conn.transport is not None:
+                conn._write_out()
                 conn.transport.close()
         deadline = loop.time() + timeout
         if self._forwarding:
@@ -730,6 +753,37 @@ class SmppServer:
             if conn.session.system_id == system_id and conn.session.can_deliver:
                 return conn.deliver(pdu)
         raise LookupError(f"no receiver bind of {system_id!r} can take a deliver_sm now")
+
+    async def wait_for_room(self, system_id: str, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) until a receiver bind of ``system_id`` has an answer
+        back, so its window may take another deliver_sm. False at once when ``system_id`` has
+        no receiver bind at all.
+
+        Receipts come in bursts behind the carrier's submit_sm_resps; waiting a moment for a
+        slot keeps them on the fast path instead of storing each one to retry it later.
+        Waiters are woken one per freed slot, oldest first.
+        """
+        if timeout <= 0 or not any(
+            conn.session.system_id == system_id and conn.session.receives
+            for conn in self._connections
+        ):
+            return False
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._room_waiters.setdefault(system_id, deque()).append(future)
+        try:
+            async with asyncio.timeout(timeout):
+                await future
+        except TimeoutError:
+            return False
+        return True
+
+    def _room_freed(self, system_id: str) -> None:
+        waiters = self._room_waiters.get(system_id)
+        while waiters:
+            future = waiters.popleft()
+            if not future.done():  # skip the ones that timed out
+                future.set_result(None)
+                return
 
     # -- judging ------------------------------------------------------------------------------
 
@@ -914,7 +968,7 @@ class SmppServer:
         for indexes in groups.values():
             chosen = tuple(multi.dests[i] for i in indexes)
             pdus = [
-                replace(p, dest_addresses=chosen) if isinstance(p, SubmitMulti) else p
+                updated(p, dest_addresses=chosen) if isinstance(p, SubmitMulti) else p
                 for p in event.pdus
             ]
             outcome = multi.outcomes[indexes[0]]
@@ -1014,4 +1068,4 @@ def _without_proof(pdu: MessagePdu) -> MessagePdu:
     tlvs = pdu.tlvs
     if not tlvs or all(t.tag != _PROOF_TAG for t in tlvs):
         return pdu
-    return replace(pdu, tlvs=tuple(t for t in tlvs if t.tag != _PROOF_TAG))
+    return updated(pdu, tlvs=tuple(t for t in tlvs if t.tag != _PROOF_TAG))

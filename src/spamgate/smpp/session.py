@@ -501,6 +501,11 @@ class SmscSession:
         return self._window
 
     @property
+    def receives(self) -> bool:
+        """True when bound to receive (receiver or transceiver), window room or not."""
+        return self._state in _CAN_RECEIVE
+
+    @property
     def can_deliver(self) -> bool:
         """True when a deliver_sm may be sent now (bound to receive, outgoing window not full)."""
         return self._state in _CAN_RECEIVE and len(self._requests) < self.config.out_window

@@ -45,7 +45,8 @@ class UpstreamMetrics:
         )
         self.receipts = Counter(
             "spamgate_upstream_receipts",
-            "Delivery receipts, by outcome (received, relayed, malformed, expired, refused)",
+            "Delivery receipts, by outcome (received, relayed, kept: stored to retry, malformed,"
+            " expired, refused)",
             ["outcome"],
             registry=r,
         )
