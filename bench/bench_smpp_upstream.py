@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -64,17 +65,19 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def _progress(port: int) -> tuple[float, float]:
+def _progress(port: int) -> tuple[float, float, float]:
     """From one /metrics page: the messages the drainer is done with (forwarded, or answered
     with a receipt instead: a carrier refusal, too old — counting only "forwarded" never
-    reached the accepted count) and the receipts relayed."""
+    reached the accepted count), and the carrier receipts received and relayed (one per
+    upstream part: a labelled long message goes up in several parts)."""
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
         text = page.read().decode()
     settled = sum(
         _sample(text, "spamgate_upstream_messages_total", outcome=outcome)
         for outcome in ("forwarded", "rejected", "expired", "duplicate_suppressed")
     )
-    return settled, _sample(text, "spamgate_upstream_receipts_total", outcome="relayed")
+    received = _sample(text, "spamgate_upstream_receipts_total", outcome="received")
+    return settled, received, _sample(text, "spamgate_upstream_receipts_total", outcome="relayed")
 
 
 class _ReceiptSink(asyncio.Protocol):
@@ -103,7 +106,16 @@ class _ReceiptSink(asyncio.Protocol):
         self.transport.write(self.session.data_to_send())
 
 
+def _cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
+    """CPU seconds (user + system) so far of each process, this one as ``load``."""
+    seconds = {name: sum(proc.cpu_times()[:2]) for name, proc in procs.items()}
+    own = os.times()
+    seconds["load"] = own.user + own.system
+    return seconds
+
+
 async def _phase(
+    procs: dict[str, psutil.Process],
     smpp_port: int,
     http_port: int,
     texts: list[str],
@@ -111,9 +123,11 @@ async def _phase(
     rate: float,
     connections: int,
     window: int,
-) -> tuple[LoadResult, float, float]:
-    """One load phase; returns the result and the seconds until all was forwarded / relayed."""
-    forwarded0, relayed0 = await asyncio.to_thread(_progress, http_port)
+) -> tuple[LoadResult, float, float, dict[str, float]]:
+    """One load phase: the result, the seconds until all was forwarded / relayed, and the CPU
+    microseconds per accepted message of each process (until every receipt was relayed)."""
+    forwarded0, received0, relayed0 = await asyncio.to_thread(_progress, http_port)
+    cpu0 = _cpu_seconds(procs)
     start = time.perf_counter()
     result = await run_load(
         "127.0.0.1",
@@ -132,15 +146,20 @@ async def _phase(
     forwarded_at = relayed_at = float("nan")
     deadline = time.perf_counter() + 120
     while time.perf_counter() < deadline:
-        forwarded, relayed = await asyncio.to_thread(_progress, http_port)
+        forwarded, received, relayed = await asyncio.to_thread(_progress, http_port)
         now = time.perf_counter() - start
         if forwarded - forwarded0 >= accepted and forwarded_at != forwarded_at:
             forwarded_at = now
-        if relayed - relayed0 >= accepted:
+        # Every message forwarded, and every receipt the carrier sent for them relayed (the
+        # sim sends each receipt right behind its submit_sm_resp).
+        if forwarded_at == forwarded_at and relayed - relayed0 >= max(received - received0, 1):
             relayed_at = now
             break
         await asyncio.sleep(0.05)
-    return result, forwarded_at, relayed_at
+    cpu1 = _cpu_seconds(procs)
+    per = 1e6 / max(accepted, 1)
+    cpu = {name: round((cpu1[name] - cpu0[name]) * per, 1) for name in cpu0}
+    return result, forwarded_at, relayed_at, cpu
 
 
 def run(
@@ -179,17 +198,20 @@ def run(
             _wait_port(sim_port, sim)
             _wait_port(smpp_port, gateway)
 
-            async def phases() -> dict[str, tuple[LoadResult, float, float]]:
+            procs = {"gateway": psutil.Process(gateway.pid), "smsc": psutil.Process(sim.pid)}
+
+            async def phases() -> dict[str, tuple[LoadResult, float, float, dict[str, float]]]:
                 loop = asyncio.get_running_loop()
                 _, sink = await loop.create_connection(_ReceiptSink, "127.0.0.1", smpp_port)
                 if await asyncio.wait_for(sink.bound, 10):
                     raise SystemExit("the receipt bind was refused")
                 console.print("warming up (2,000 messages)…")
-                warm = await _phase(smpp_port, http_port, texts, 2_000, 0, 1, 100)
+                ports = (smpp_port, http_port)
+                warm = await _phase(procs, *ports, texts, 2_000, 0, 1, 100)
                 console.print(f"sustained: {sustained_count:,} messages, 2 binds × window 200…")
-                sustained = await _phase(smpp_port, http_port, texts, sustained_count, 0, 2, 200)
+                sustained = await _phase(procs, *ports, texts, sustained_count, 0, 2, 200)
                 console.print(f"paced: {paced_count:,} messages at {PACED_RATE:,}/s…")
-                paced = await _phase(smpp_port, http_port, texts, paced_count, PACED_RATE, 1, 1000)
+                paced = await _phase(procs, *ports, texts, paced_count, PACED_RATE, 1, 1000)
                 assert sink.transport is not None
                 sink.transport.close()
                 return {"warm": warm, "sustained": sustained, "paced": paced}
@@ -205,8 +227,8 @@ def run(
                     proc.kill()
             log.close()
         crashed = "Traceback" in (workdir / "procs.log").read_text("utf-8", "replace")
-    sustained, s_fwd, s_rel = results["sustained"]
-    paced, p_fwd, p_rel = results["paced"]
+    sustained, s_fwd, s_rel, s_cpu = results["sustained"]
+    paced, p_fwd, p_rel, p_cpu = results["paced"]
     e2e_rate = sustained.statuses.get(0, 0) / s_fwd if s_fwd == s_fwd and s_fwd > 0 else 0.0
     p99 = paced.percentile(99)
     met = {
@@ -230,11 +252,13 @@ def run(
             "all_forwarded_after_s": round(s_fwd, 3),
             "all_receipts_after_s": round(s_rel, 3),
             "e2e_forwarded_per_s": round(e2e_rate, 1),
+            "cpu_us_per_message": s_cpu,
         },
         "paced_2000": {
             **_summary(paced),
             "all_forwarded_after_s": round(p_fwd, 3),
             "all_receipts_after_s": round(p_rel, 3),
+            "cpu_us_per_message": p_cpu,
         },
         "gateway_peak_rss_mb": round(rss, 1),
         "gateway_errors_in_log": crashed,
@@ -258,7 +282,7 @@ def run(
         "answers",
     ):
         table.add_column(column, justify="right")
-    for name, (phase, fwd, rel) in (
+    for name, (phase, fwd, rel, _cpu) in (
         ("sustained", results["sustained"]),
         (f"{PACED_RATE}/s", results["paced"]),
     ):
@@ -279,6 +303,12 @@ def run(
         f"{rss:.0f} MB; targets: ≥ {TARGET_MSG_PER_S:,}/s "
         f"({'met' if met['msg_per_s'] else 'NOT met'}), p99 ≤ {TARGET_P99_MS:g} ms at "
         f"{PACED_RATE:,}/s ({'met' if met['p99_ms_at_2000'] else 'NOT met'})"
+    )
+    console.print(
+        "CPU µs per accepted message, sustained (until every receipt was relayed): "
+        + ", ".join(f"{name} {us:,.0f}" for name, us in s_cpu.items())
+        + f"; sum {sum(s_cpu.values()):,.0f} (this machine: {os.cpu_count()} cores, "
+        f"load {os.getloadavg()[0]:.1f})"
     )
     if crashed:
         console.print("[red]a process logged a traceback[/]")
