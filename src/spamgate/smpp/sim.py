@@ -91,6 +91,7 @@ class _SimConnection(asyncio.Protocol):
         )
         self.session = SmscSession(self.loop.time(), config)
         self.transport: asyncio.Transport | None = None
+        self._out: list[bytes] = []  # see write
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -102,12 +103,23 @@ class _SimConnection(asyncio.Protocol):
         self.sim._on_receipt_events(self, self.session.connection_lost())
 
     def write(self, data: bytes) -> None:
+        """Queue ``data``: it goes out with the rest of this loop iteration's, in one send
+        (a real SMSC's answers and receipts come in bursts too)."""
+        if data and self.transport is not None and not self.transport.is_closing():
+            if not self._out:
+                self.loop.call_soon(self._write_out)
+            self._out.append(data)
+
+    def _write_out(self) -> None:
+        data = b"".join(self._out)
+        self._out.clear()
         if data and self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
     def flush(self) -> None:
         self.write(self.session.data_to_send())
         if self.session.closed and self.transport is not None:
+            self._write_out()
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -161,7 +173,12 @@ class _SimConnection(asyncio.Protocol):
         self.flush()
         if wants_receipt and not sim.receipt_first:
             for message_id in ids:
-                self.loop.call_later(sim.receipt_delay, sim._send_receipt, self, event, message_id)
+                if sim.receipt_delay > 0:
+                    self.loop.call_later(
+                        sim.receipt_delay, sim._send_receipt, self, event, message_id
+                    )
+                else:  # sent with the next pump: at the latest, the end of this read
+                    sim._send_receipt(self, event, message_id, pump_now=False)
 
 
 class SimSmsc:
@@ -197,6 +214,7 @@ class SimSmsc:
         self.ids = itertools.count(1)
         self.stats = SimStats()
         self._receipt_queues: dict[str | None, deque[tuple[DeliverSm, _SimConnection]]] = {}
+        self._pump_soon = False  # a _pump is scheduled
         self.id_prefix = id_prefix
         self.fail_status = fail_status
         self.receipt_first = receipt_first
@@ -227,7 +245,14 @@ class SimSmsc:
             self._server = None
         await asyncio.sleep(0)  # let the aborted transports release their sockets
 
-    def _send_receipt(self, origin: _SimConnection, event: SubmitReceived, message_id: str) -> None:
+    def _send_receipt(
+        self,
+        origin: _SimConnection,
+        event: SubmitReceived,
+        message_id: str,
+        *,
+        pump_now: bool = True,
+    ) -> None:
         pdu = event.pdu
         now = datetime.now()
         text = format_receipt(
@@ -244,7 +269,11 @@ class SimSmsc:
             ),
         )
         self._queue_receipt(origin, receipt)
-        self._pump()
+        if pump_now:
+            self._pump()
+        elif not self._pump_soon:
+            self._pump_soon = True
+            asyncio.get_running_loop().call_soon(self._pump)
 
     def _queue_receipt(self, origin: _SimConnection, receipt: DeliverSm) -> None:
         self._receipt_queues.setdefault(origin.session.system_id, deque()).append((receipt, origin))
@@ -252,6 +281,7 @@ class SimSmsc:
     def _pump(self) -> None:
         """Send queued receipts, each on its origin bind if it can take one, else on another
         bind of the same system_id; what no bind can take now waits for window room."""
+        self._pump_soon = False
         for system_id, queue in self._receipt_queues.items():
             binds = [c for c in self._connections if c.session.system_id == system_id]
             while queue and binds:
