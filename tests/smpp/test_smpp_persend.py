@@ -202,3 +202,92 @@ def test_preverified_view_answers_only_for_remembered_proofs(sqlite_registry: Re
     source.forget(account, nonce)
     assert source.view().authenticate(message) is SendAuth.BAD_SIGNATURE
     assert not source.verified
+
+
+def _pipelined(esme: Esme, pdus: list[SubmitSm]) -> dict[int, int]:
+    """Send all ``pdus`` in one write (one judge batch), then read every answer: by seq."""
+    import socket as _socket
+
+    from spamgate.smpp import encode
+
+    esme.sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+    esme.sock.sendall(b"".join(encode(p) for p in pdus))
+    answers = [esme.read() for _ in pdus]
+    return {a.sequence_number: a.command_status for a in answers}
+
+
+def _signed(gateway: Gateway, esme: Esme, proof: Tlv) -> SubmitSm:
+    return SubmitSm(
+        sequence_number=next(esme.seq),
+        source_addr="0212345678",
+        destination_addr=RECIPIENT,
+        data_coding=8,
+        short_message=encode_text(TEXT, 8),
+        tlvs=(proof,),
+    )
+
+
+def test_proofs_of_one_batch_are_checked_together_and_a_replay_in_it_is_refused(
+    gateway: Gateway, esme: Esme
+) -> None:
+    """The gate checks a batch's proofs in one call; the same nonce twice in one batch is
+    still a replay, and a bad proof costs only its own message."""
+    replayed = gateway.proof(nonce=new_nonce())
+    good = [gateway.proof(nonce=new_nonce()) for _ in range(3)]
+    bad = gateway.proof(secret="0" * 64)
+    pdus = [_signed(gateway, esme, tlv) for tlv in (replayed, replayed, *good, bad)]
+    statuses = _pipelined(esme, pdus)
+    first, second, *rest = (statuses[p.sequence_number] for p in pdus)
+    assert sorted([first, second]) == sorted([S.ESME_ROK, AUTHFAIL])
+    assert rest == [S.ESME_ROK] * 3 + [AUTHFAIL]
+    assert len(gateway.sink.items) == 4
+    gate = gateway.thread.server.gate
+    assert gate is not None and gate.registry is not None
+    assert not gate.registry.verified  # every verified proof forgotten once answered
+
+
+def test_gate_verifies_in_a_thread_when_the_nonce_store_is_shared(
+    sqlite_registry: Registry,
+) -> None:
+    """With a nonce store over the network (Redis), the batch's proofs are checked in a
+    worker thread: the event loop never waits on the store."""
+    import asyncio
+    import threading
+
+    from spamgate.domain.message import KST, Message
+
+    chain = build_chain(sqlite_registry)
+    threads: list[str] = []
+
+    class _Source(PreverifiedSource):
+        def __init__(self) -> None:
+            super().__init__(sqlite_registry)
+            real = self.inner
+
+            class _Inner:
+                def view(self) -> Any:
+                    inner_view = real.view()
+
+                    class _View:
+                        def __getattr__(self, name: str) -> Any:
+                            return getattr(inner_view, name)
+
+                        def authenticate_many(self, messages: Any) -> Any:
+                            threads.append(threading.current_thread().name)
+                            return inner_view.authenticate_many(messages)  # type: ignore[attr-defined]
+
+                    return _View()
+
+            self.inner = _Inner()
+
+    now = sqlite_registry.clock()
+    message = Message(
+        TEXT, now.astimezone(KST), recipient=RECIPIENT, account=str(chain.account),
+        auth=SendProof(int(now.timestamp()), new_nonce(), "0" * 64),
+    )  # fmt: skip
+    for in_thread in (False, True):
+        gate = SendGate(registry=_Source(), verify_in_thread=in_thread)
+        (refusal,) = asyncio.run(gate.verify([message]))
+        assert refusal is not None and refusal.symbols[0].name == "PER_SEND_AUTH_FAILED"
+    main = threading.main_thread().name
+    assert threads[0] == main and threads[1] != main

@@ -1,18 +1,24 @@
 """What the gateway checks itself before the pipeline judges a message, and how it says no.
 
-Per message, on the event loop, a few dict probes and one HMAC (:meth:`SendGate.check`):
+Per message, on the event loop, a few dict probes (:meth:`SendGate.check`):
 
 1. the bound reseller may still send: its login in the cached registry standing
    (``RegistryAuthenticator``, rebuilt every few seconds) is certified, else
    ``RESELLER_NOT_CERTIFIED`` → SG_RNOTCERTIFIED;
 2. the per-send proof (``SPAMGATE_SEND_PROOF`` TLV, :mod:`spamgate.smpp.proof`): required on
-   registry binds; its account must belong to the bound reseller; it is verified once per SMPP
-   message with the registry's verifier (clock skew, HMAC, nonce), else ``PER_SEND_AUTH_FAILED``
-   → SG_RAUTHFAIL. A submit_multi is judged once per recipient, so the pipeline is told the
-   outcome through :class:`PreverifiedSource` instead of checking (and spending) the nonce again.
+   registry binds; it must parse and its account must belong to the bound reseller, else
+   ``PER_SEND_AUTH_FAILED`` → SG_RAUTHFAIL.
 
-Per batch, before judging (:meth:`SendGate.limit`): the send-rate buckets
-(:mod:`spamgate.smpp.ratelimit`); over a limit → ``throttle`` with ``RATE_LIMITED``.
+Per batch, before judging:
+
+3. the proofs that passed step 2 are verified together (:meth:`SendGate.verify`: clock skew,
+   HMAC, nonce — one nonce-store call for the batch, in a thread when the store is shared over
+   the network, so the event loop never waits on Redis), once per SMPP message; a failure is
+   ``PER_SEND_AUTH_FAILED``. A submit_multi is judged once per recipient, so the pipeline is
+   told the outcome through :class:`PreverifiedSource` instead of checking (and spending) the
+   nonce again;
+4. the send-rate buckets (:meth:`SendGate.limit`, :mod:`spamgate.smpp.ratelimit`); over a
+   limit → ``throttle`` with ``RATE_LIMITED``.
 
 The refusals are verdicts with one symbol each, so they explain themselves like any other
 verdict and map to SMPP statuses in :mod:`spamgate.smpp.mapping`.
@@ -20,6 +26,7 @@ verdict and map to SMPP statuses in :mod:`spamgate.smpp.mapping`.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -88,11 +95,14 @@ def gate_verdict(symbol: str, evidence: str, *, policy: str = "default") -> Verd
 
 @dataclass(frozen=True, slots=True)
 class GatePass:
-    """A message the gate let through: the account (and proof) the pipeline judges it under."""
+    """A message the gate let through: the account (and proof) the pipeline judges it under.
+
+    ``pending``: the message whose proof :meth:`SendGate.verify` still has to check."""
 
     account: str | None
     proof: SendProof | None
     tier: str | None
+    pending: Message | None = None
 
 
 class _PreverifiedView:
@@ -173,16 +183,20 @@ class SendGate:
         registry: PreverifiedSource | None = None,
         limiter: SendLimiter | None = None,
         wall_clock: Callable[[], datetime] = lambda: datetime.now(KST),
+        verify_in_thread: bool = False,
     ) -> None:
         self.logins = logins
         self.registry = registry
         self.limiter = limiter
         self._wall_clock = wall_clock
+        #: True when the nonce store is shared over the network (Redis): verify off the loop.
+        self.verify_in_thread = verify_in_thread
 
     def check(
         self, decision: BindDecision, system_id: str, pdu: MessagePdu, text: str
     ) -> GatePass | Verdict:
-        """Standing and per-send proof of one whole message (``pdu`` is its first part)."""
+        """Standing and the per-send proof's form of one whole message (``pdu`` is its first
+        part); the proof itself is left to :meth:`verify` (``GatePass.pending``)."""
         if decision.operator_id is not None and self.logins is not None:
             login = self.logins.login(system_id)
             if login is None or login.operator_id != decision.operator_id or not login.may_send:
@@ -219,10 +233,35 @@ class SendGate:
             account=account,
             auth=parsed.proof,
         )
-        outcome = view.authenticate(message)
-        if outcome is not SendAuth.OK:
-            return gate_verdict("PER_SEND_AUTH_FAILED", f"account {account}: {outcome.value}")
-        return GatePass(account, parsed.proof, self._tier(account))
+        return GatePass(account, parsed.proof, self._tier(account), pending=message)
+
+    async def verify(self, pending: Sequence[Message]) -> list[Verdict | None]:
+        """Check the proofs of ``pending`` (from :meth:`check`) in one call: per message, None
+        (verified: its nonce is spent) or the ``PER_SEND_AUTH_FAILED`` refusal."""
+        if not pending:
+            return []
+        if self.registry is None:
+            return [gate_verdict("PER_SEND_AUTH_FAILED", "no registry to verify the proof")] * len(
+                pending
+            )
+        view = self.registry.inner.view()
+        # The registry's own view checks a batch with one nonce-store round trip.
+        many: Callable[[Sequence[Message]], list[SendAuth]] | None = getattr(
+            view, "authenticate_many", None
+        )
+
+        def run() -> list[SendAuth]:
+            if many is not None:
+                return many(pending)
+            return [view.authenticate(message) for message in pending]
+
+        outcomes = await asyncio.to_thread(run) if self.verify_in_thread else run()
+        return [
+            None
+            if outcome is SendAuth.OK
+            else gate_verdict("PER_SEND_AUTH_FAILED", f"account {message.account}: {outcome.value}")
+            for message, outcome in zip(pending, outcomes, strict=True)
+        ]
 
     def _tier(self, account: str | None) -> str | None:
         if account is None or self.logins is None:

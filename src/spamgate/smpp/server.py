@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from spamgate.config import SmppConfig
-from spamgate.domain.message import SendProof
+from spamgate.domain.message import Message, SendProof
 from spamgate.domain.verdict import Action, Verdict
 from spamgate.errors import InputError
 from spamgate.pipeline import MessageFields, Pipeline
@@ -179,6 +179,9 @@ class _Job:
     proof_key: tuple[str, str] | None = None
     multi: _Multi | None = None
     index: int = 0
+    #: The message whose per-send proof the gate verifies with the batch (one object for all
+    #: jobs of a submit_multi: one proof per SMPP message).
+    pending: Message | None = None
 
 
 @dataclass(slots=True)
@@ -292,7 +295,7 @@ class _Judge:
                 continue
             batch = [queue.popleft() for _ in range(min(limit, len(queue)))]
             try:
-                throttled = await server._limit(batch)
+                throttled = await server._limit(batch, await server._verify(batch))
                 fields = [job.fields for job, t in zip(batch, throttled, strict=True) if t is None]
                 if not fields:
                     judged: list[_Result] = []
@@ -543,7 +546,7 @@ class _Connection(asyncio.Protocol):
         if not text or len(text) > server.max_text_chars:
             server._answer(self, event, _S.ESME_RINVMSGLEN, Action.ERROR, now)
             return
-        account, proof, tier = decision.account, None, None
+        account, proof, tier, pending = decision.account, None, None, None
         gate = server.gate
         if gate is not None:
             passed = gate.check(decision, self.session.system_id or "", event.pdu, text)
@@ -551,9 +554,10 @@ class _Connection(asyncio.Protocol):
                 server._refuse_at_gate(self, event, passed, now)
                 return
             account, proof, tier = passed.account, passed.proof, passed.tier
+            pending = passed.pending
         pdu = event.pdu
         if isinstance(pdu, SubmitMulti):
-            self._on_submit_multi(event, pdu, now, account, proof, tier)
+            self._on_submit_multi(event, pdu, now, account, proof, tier, pending)
             return
         fields = MessageFields(
             text,
@@ -563,8 +567,8 @@ class _Connection(asyncio.Protocol):
             account=account,
             auth=proof,
         )
-        job = _Job(self, event, fields, now, tier)
-        if proof is not None and account is not None:
+        job = _Job(self, event, fields, now, tier, pending=pending)
+        if proof is not None and account is not None and pending is None:
             job.proof_key = server._remember(account, proof)
         server._judge.put(job)
         server.metrics.judge_queue.set(len(server._judge))
@@ -577,6 +581,7 @@ class _Connection(asyncio.Protocol):
         account: str | None,
         proof: SendProof | None,
         tier: str | None,
+        pending: Message | None,
     ) -> None:
         """One job per SME destination; distribution lists are refused (we keep none)."""
         server = self.server
@@ -598,8 +603,8 @@ class _Connection(asyncio.Protocol):
                 account=account,
                 auth=proof,
             )
-            job = _Job(self, event, fields, now, tier, multi=multi, index=i)
-            if proof is not None and account is not None:
+            job = _Job(self, event, fields, now, tier, multi=multi, index=i, pending=pending)
+            if proof is not None and account is not None and pending is None:
                 job.proof_key = server._remember(account, proof)
             jobs.append(job)
         if not jobs:
@@ -791,21 +796,59 @@ class SmppServer:
         """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
         return _judge_fields(self.pipeline, batch)
 
-    async def _limit(self, batch: Sequence[_Job]) -> list[Verdict | None]:
-        """The send-rate buckets for a batch: a ``throttle`` verdict for each job over a rate."""
+    async def _verify(self, batch: Sequence[_Job]) -> list[Verdict | None]:
+        """The per-send proofs of a batch, checked at once (``SendGate.verify``): per job, None
+        or the refusal. A verified proof is remembered for the pipeline (``proof_key``)."""
+        out: list[Verdict | None] = [None] * len(batch)
+        gate = self.gate
+        pending: dict[int, Message] = {}
+        for job in batch:
+            if job.pending is not None:
+                pending.setdefault(id(job.pending), job.pending)
+        if gate is None or not pending:
+            return out
+        outcomes = dict(zip(pending, await gate.verify(list(pending.values())), strict=True))
+        for i, job in enumerate(batch):
+            message = job.pending
+            if message is None:
+                continue
+            job.pending = None
+            refusal = outcomes[id(message)]
+            if refusal is not None:
+                out[i] = refusal
+                system_id = job.conn.session.system_id or "-"
+                self.metrics.gate_refused.labels(system_id, refusal.symbols[0].name).inc()
+                if log.isEnabledFor(logging.INFO):
+                    job.conn.log.info(
+                        "seq %d refused at the gate: %s (msg=%s)",
+                        job.event.pdu.sequence_number,
+                        refusal.symbols[0].evidence,
+                        message_fingerprint(job.event.text),
+                    )
+            elif message.account is not None and message.auth is not None:
+                job.proof_key = self._remember(message.account, message.auth)
+        return out
+
+    async def _limit(
+        self, batch: Sequence[_Job], refused: Sequence[Verdict | None]
+    ) -> list[Verdict | None]:
+        """The send-rate buckets for the jobs of a batch not ``refused`` already: per job, its
+        refusal, a ``throttle`` verdict when over a rate, or None."""
+        out = list(refused)
         gate = self.gate
         if gate is None or gate.limiter is None:
-            return [None] * len(batch)
+            return out
+        todo = [i for i, verdict in enumerate(out) if verdict is None]
+        jobs = [batch[i] for i in todo]
         requests = [
             RateRequest(job.conn.session.system_id or "", job.fields.account, job.tier)
-            for job in batch
+            for job in jobs
         ]
         refusals = await gate.limit(requests)
-        out: list[Verdict | None] = [None] * len(batch)
-        for i, refusal in enumerate(refusals):
+        for i, request, refusal in zip(todo, requests, refusals, strict=True):
             if refusal is not None:
                 out[i] = throttle_verdict(refusal)
-                self.metrics.throttled.labels(requests[i].system_id or "-", refusal.kind).inc()
+                self.metrics.throttled.labels(request.system_id or "-", refusal.kind).inc()
         return out
 
     def _remember(self, account: str, proof: SendProof) -> tuple[str, str] | None:

@@ -106,6 +106,8 @@ def build_smpp_server(
         logins=registry_auth,
         registry=PreverifiedSource(source) if source is not None else None,
         limiter=limiter,
+        # Nonces in Redis: a batch's proofs are checked in a thread, off the event loop.
+        verify_in_thread=settings.redis_url is not None,
     )
     if forwarder is None:
         forwarder = _forwarder(settings.data_dir) if settings.data_dir else InMemoryForwarder()
