@@ -175,7 +175,8 @@ def test_kill_9_while_draining_loses_nothing_acknowledged(
         db = sqlite3.connect(tmp_path / "var" / "spool" / "upstream.db")
         committed = {row[0] for row in db.execute("SELECT our_id FROM acked")}
         db.close()
-        assert len(before) < count or committed  # the kill came before or during the drain
+        # The kill came before or during the drain.
+        assert len(before) < count or committed, f"sim had {len(before)}, none committed"
 
         gateway = serve(tmp_path, smpp_port, sim.port, log)
         wait_port(smpp_port, gateway)
@@ -190,8 +191,13 @@ def test_kill_9_while_draining_loses_nothing_acknowledged(
     missing = set(acked) - set(seen)
     assert not missing, f"{len(missing)} acknowledged messages never reached the SMSC"
     # Where the carrier's ack was committed before the kill: exactly once.
-    assert all(seen[i] == 1 for i in committed)
-    # Duplicates only for what was in flight upstream (at most the link's window).
+    twice = [i for i in committed if seen[i] != 1]
+    assert not twice, f"{len(twice)} of {len(committed)} committed ids sent again"
+    # Duplicates only for what the carrier had without our commit of its ack (the acker
+    # commits in batches and lags under load) and what was in flight (the link's window).
     duplicates = sum(seen.values()) - count
-    assert 0 <= duplicates <= 100
+    uncommitted = len(set(before) - committed)
+    assert 0 <= duplicates <= uncommitted + 100, (
+        f"{duplicates} duplicates; sim had {len(before)} at the kill, {len(committed)} committed"
+    )
     assert b"Traceback" not in (tmp_path / "gateway.log").read_bytes()
