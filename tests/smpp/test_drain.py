@@ -141,6 +141,35 @@ def test_long_messages_receipts_take_the_fast_path_part_by_part(
     asyncio.run(run())
 
 
+def test_a_reseller_too_slow_for_the_fast_path_gets_the_receipt_kept_and_retried(
+    tmp_path: Path, gw_pipeline: Pipeline
+) -> None:
+    """The carrier's deliver_sm waits at most fast_timeout for the reseller's answer; then
+    the receipt is kept and retried (at least once: the late answer may mean a duplicate)."""
+
+    async def run() -> None:
+        sim = SimSmsc(system_id="gw", password="gwpw")
+        await sim.start()
+        async with running_gateway(tmp_path, gw_pipeline, [link_settings("a", sim.port)]) as gw:
+            gw.relay.fast_timeout = 0.1
+            reseller = await Reseller.connect(gw.port)
+            reseller.answer_delay = 0.3
+            (our_id,) = await _submit_all(reseller, 1)
+            for _ in range(200):  # the slow answer, then the retry of the kept receipt
+                if gw.sample("spamgate_upstream_receipts_total", outcome="relayed"):
+                    break
+                await asyncio.sleep(0.02)
+            await _drained(gw)
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="kept") == 1
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="relayed") == 1
+            receipts = await reseller.wait_receipts(1)
+            assert set(_receipt_ids(receipts)) == {our_id}
+            reseller.close()
+        await sim.close()
+
+    asyncio.run(run())
+
+
 def test_receipt_waits_for_the_reseller_to_bind(tmp_path: Path, gw_pipeline: Pipeline) -> None:
     async def run() -> None:
         sim = SimSmsc(receipt_delay_ms=100)

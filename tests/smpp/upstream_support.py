@@ -57,6 +57,7 @@ class Reseller(asyncio.Protocol):
         self.bound: asyncio.Future[int] = self.loop.create_future()
         self.receipts: list[DeliverSm] = []
         self.got_receipt = asyncio.Event()
+        self.answer_delay = 0.0  # seconds before a receipt is answered (a slow reseller)
 
     @classmethod
     async def connect(cls, port: int, system_id: str = "reseller") -> Reseller:
@@ -92,7 +93,11 @@ class Reseller(asyncio.Protocol):
                 assert isinstance(event.pdu, DeliverSm)
                 self.receipts.append(event.pdu)
                 self.got_receipt.set()
-                self.write(self.session.answer_deliver(event.pdu, 0))
+                answer = self.session.answer_deliver(event.pdu, 0)
+                if self.answer_delay > 0:
+                    self.loop.call_later(self.answer_delay, self.write, answer)
+                else:
+                    self.write(answer)
         self.write(self.session.data_to_send())
 
     def write(self, data: bytes) -> None:

@@ -104,7 +104,7 @@ def dedupe_pdus(item: ForwardItem) -> list[MessagePdu]:
     The reseller's per-send proof TLV stays here: it is between the reseller and spamgate.
     """
     key = Tlv.from_cstr(VendorTag.SPAMGATE_MESSAGE_ID, item.message_id[:64])
-    # Without a label the parts go as received: one ``replace`` each (it re-validates the PDU).
+    # Without a label the parts go as received, with our id added and the proof removed.
     pdus = item.upstream_pdus() if item.label else item.pdus
     extra = () if item.label else item.tlvs
     out: list[MessagePdu] = []

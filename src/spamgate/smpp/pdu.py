@@ -1352,6 +1352,10 @@ _Setter: TypeAlias = Callable[[Pdu, Any], None]
 _SETTERS: Final[dict[type[Pdu], dict[str, _Setter]]] = {
     cls: {f.name: getattr(cls, f.name).__set__ for f in fields(cls)} for cls in _PDU_CLASSES
 }
+# Per class, the layout entry that checks each body field (a run of one-octet fields shares one).
+_SPECS: Final[dict[type[Pdu], dict[str, _Field]]] = {
+    cls: {name: spec for spec in cls._LAYOUT for name in spec.names} for cls in _PDU_CLASSES
+}
 _B5 = struct.Struct(">BBBBB")
 _U32_LIMIT: Final = 0xFFFFFFFF
 P = TypeVar("P", bound=Pdu)
@@ -1380,19 +1384,22 @@ def updated(pdu: P, **changes: Any) -> P:
     """
     cls = type(pdu)
     setters = _SETTERS[cls]
-    unknown = changes.keys() - setters.keys()
-    if unknown:
-        raise TypeError(f"{cls.__name__} has no field {sorted(unknown)[0]!r}")
     copy = _new_object(cls)
     for name, setter in setters.items():
-        setter(copy, changes[name] if name in changes else getattr(pdu, name))
-    for name in changes.keys() & _HEADER_FIELDS:
-        if name == "command_id":
-            raise TypeError("updated() cannot change command_id")
-        _check_uint(changes[name], _U32_LIMIT, name, _S.ESME_RINVPARLEN)
-    for spec in cls._LAYOUT:
-        if not changes.keys().isdisjoint(spec.names):
+        setter(copy, getattr(pdu, name))
+    specs = _SPECS[cls]
+    for name, value in changes.items():
+        spec = specs.get(name)
+        if spec is not None:
+            setters[name](copy, value)
             spec.check(copy)
+        elif name == "sequence_number" or name == "command_status":
+            _check_uint(value, _U32_LIMIT, name, _S.ESME_RINVPARLEN)
+            setters[name](copy, value)
+        elif name == "command_id":
+            raise TypeError("updated() cannot change command_id")
+        else:
+            raise TypeError(f"{cls.__name__} has no field {name!r}")
     return copy
 
 

@@ -81,6 +81,11 @@ class Deliverer(Protocol):
     async def wait_for_room(self, system_id: str, timeout: float) -> bool: ...
 
 
+def _expire(future: asyncio.Future[ResponseReceived]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError("the reseller did not answer the receipt in time"))
+
+
 def _user_data(pdu: DeliverSm | DataSm) -> bytes:
     return pdu.message
 
@@ -258,12 +263,15 @@ class ReceiptRelay:
                 left = deadline - loop.time()
                 if not await self.deliverer.wait_for_room(mapping.system_id, left):
                     return False
+        # The deadline fails the future itself (cheaper than a timeout scope per receipt);
+        # a late answer then finds it done and is dropped.
+        timer = loop.call_at(deadline, _expire, future)
         try:
-            async with asyncio.timeout_at(deadline):
-                response = await future
+            response = await future
         except (TimeoutError, ConnectionError):
-            future.cancel()
             return False
+        finally:
+            timer.cancel()
         if response.status != _S.ESME_ROK:
             return False
         self.relayed += 1
