@@ -48,6 +48,7 @@ from spamgate.smpp.pdu import (
     Tlv,
     Unbind,
     encode,
+    renumbered,
     updated,
 )
 from spamgate.smpp.proof import make_proof_tlv
@@ -359,6 +360,7 @@ class _Esme(asyncio.Protocol):
         self.unbound: asyncio.Future[None] = self.loop.create_future()
         self.closed: asyncio.Future[None] = self.loop.create_future()
         self.seq = 1
+        self._out: list[bytes] = []  # see send
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -373,8 +375,16 @@ class _Esme(asyncio.Protocol):
         self.room.set()
 
     def send(self, data: bytes) -> None:
-        assert self.transport is not None
-        self.transport.write(data)
+        """Queue ``data``; one send per loop iteration (a busy ESME's submits go out in bursts)."""
+        if not self._out:
+            self.loop.call_soon(self._write_out)
+        self._out.append(data)
+
+    def _write_out(self) -> None:
+        data = b"".join(self._out)
+        self._out.clear()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
 
     def submit(self, pdu: SubmitSm) -> None:
         self.seq += 1
@@ -420,7 +430,7 @@ class _Esme(asyncio.Protocol):
 
 
 def _with_seq(pdu: SubmitSm, seq: int) -> SubmitSm:
-    return updated(pdu, sequence_number=seq)
+    return renumbered(pdu, seq)
 
 
 def _message(
