@@ -3,47 +3,31 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from net_support import free_port
+from net_support import free_port, spamgate_process, stop, wait_until
 
 
 def test_serve_answers_healthz_and_check(tmp_path: Path) -> None:
     port = free_port()
-    exe = Path(sys.executable).with_name("spamgate")
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            str(exe),
-            "serve",
-            "--http-port",
-            str(port),
-            "--smpp-port",
-            "0",
-            "--data-dir",
-            str(tmp_path / "var"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "SPAMGATE_LOG_LEVEL": "WARNING"},
-    )
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    args = ["serve", "--http-port", str(port), "--smpp-port", "0"]
+    proc = spamgate_process([*args, "--data-dir", str(tmp_path / "var")], log)
     base = f"http://127.0.0.1:{port}"
+    health: dict[str, object] = {}
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
+                health.update(json.load(resp))
+            return True
+        except OSError:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                    health = json.load(resp)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_until("spamgate serve", healthy, proc, 30, log_path)
         assert health["status"] == "ok"
         request = urllib.request.Request(
             f"{base}/api/v1/check",
@@ -55,7 +39,6 @@ def test_serve_answers_healthz_and_check(tmp_path: Path) -> None:
         assert verdict["action"] == "reject"
         assert (tmp_path / "var").is_dir()
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
         log.close()
     assert b"Traceback" not in (tmp_path / "serve.log").read_bytes()

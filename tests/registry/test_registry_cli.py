@@ -7,13 +7,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
-from net_support import free_port
+from net_support import free_port, spamgate_process, stop, wait_until
 from registry_support import TEST_ARGON2
 from spamgate.cli import app
 from spamgate.config import Settings
@@ -86,50 +86,40 @@ def test_serve_demo(tmp_path: Path) -> None:
     port, smpp_port = free_port(), free_port()
     log_path = tmp_path / "serve.log"
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(exe),
-                "serve",
-                "--demo",
-                "--http-port",
-                str(port),
-                "--smpp-port",
-                str(smpp_port),
-                "--data-dir",
-                str(tmp_path / "var"),
-                "--log-level",
-                "WARNING",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
+        proc = spamgate_process(
+            ["serve", "--demo", "--http-port", str(port), "--smpp-port", str(smpp_port),
+             "--data-dir", str(tmp_path / "var")],
+            log,
             env=env,
-        )
+        )  # fmt: skip
         try:
-            deadline = time.monotonic() + 60
-            token = None
-            while token is None:
+            printed: dict[str, str] = {}
+
+            def token_printed() -> bool:
                 found = re.search(
                     rb"regulator token \(7 days\):\s+(sgt_\S+)", log_path.read_bytes()
                 )
                 if found:
-                    token = found.group(1).decode()
-                elif time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(log_path.read_text(errors="replace"))
-                else:
-                    time.sleep(0.2)
+                    printed["token"] = found.group(1).decode()
+                return found is not None
+
+            wait_until("the demo's regulator token", token_printed, proc, 60, log_path)
+            token = printed["token"]
             base = f"http://127.0.0.1:{port}"
-            while True:
+            operators: dict[str, Any] = {}
+
+            def listed() -> bool:
+                request = urllib.request.Request(
+                    f"{base}/api/v1/operators", headers={"Authorization": f"Bearer {token}"}
+                )
                 try:
-                    request = urllib.request.Request(
-                        f"{base}/api/v1/operators", headers={"Authorization": f"Bearer {token}"}
-                    )
                     with urllib.request.urlopen(request, timeout=2) as resp:
-                        operators = json.load(resp)
-                    break
+                        operators.update(json.load(resp))
+                    return True
                 except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise
-                    time.sleep(0.2)
+                    return False
+
+            wait_until("the demo's API", listed, proc, 60, log_path)
             assert [o["kind"] for o in operators["items"]] == ["carrier", "relay", "reseller"]
             assert operators["items"][2]["smpp_system_id"] == "demo"
             # the printed load command works as printed: every message signed, all accepted
@@ -149,8 +139,7 @@ def test_serve_demo(tmp_path: Path) -> None:
             )
             assert json.loads(plain.stdout)["statuses"] == {"0x00000405": 20}
         finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+            stop(proc)
     output = log_path.read_text(errors="replace")
     assert "loopback only" in output and "sender 0212345678" in output
     assert "beyond its rate ([smpp.rates])" in output

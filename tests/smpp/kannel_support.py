@@ -19,8 +19,6 @@ import os
 import queue
 import re
 import shutil
-import signal
-import socket
 import struct
 import subprocess
 import sys
@@ -38,7 +36,7 @@ from typing import IO, Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from net_support import free_port
+from net_support import can_connect, free_port, stop
 from spamgate.smpp.auth import hash_password
 
 __all__ = [
@@ -98,14 +96,6 @@ def _http_get(url: str, timeout: float = 5.0) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
-def _can_connect(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def _spamgate(args: list[str], log: IO[bytes], log_level: str = "INFO") -> subprocess.Popen[bytes]:
     """Run the ``spamgate`` of this venv with ``args``; none of the caller's SPAMGATE_* settings
     (a database URL, a config) leak in, so the process sees only what the test gives it."""
@@ -115,18 +105,6 @@ def _spamgate(args: list[str], log: IO[bytes], log_level: str = "INFO") -> subpr
     return subprocess.Popen(
         [str(exe), *args], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
     )
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    """SIGTERM, then SIGKILL after ``grace`` s: this one process, by its id."""
-    if proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=grace)
 
 
 # -- delivery reports ---------------------------------------------------------------------------
@@ -260,7 +238,7 @@ class Gateway:
         self._proc = _spamgate(args, self._log, log_level=self.log_level)
         wait_for(
             "spamgate serve",
-            lambda: _can_connect(self.smpp_port) and _can_connect(self.http_port),
+            lambda: can_connect(self.smpp_port) and can_connect(self.http_port),
             timeout,
             alive=self.alive,
         )
@@ -271,7 +249,7 @@ class Gateway:
     def stop(self) -> None:
         try:
             if self._proc is not None:
-                _stop(self._proc, grace=15.0)
+                stop(self._proc, grace=15.0)
         finally:
             if self._log is not None:
                 self._log.close()
@@ -317,7 +295,7 @@ class SimSmsc:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._log = (self.workdir / "sim-smsc.log").open("wb")
         self._proc = _spamgate(["sim", "smsc", "--host", HOST, "--port", str(self.port)], self._log)
-        wait_for("sim smsc", lambda: _can_connect(self.port), timeout, alive=self.alive)
+        wait_for("sim smsc", lambda: can_connect(self.port), timeout, alive=self.alive)
 
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -325,7 +303,7 @@ class SimSmsc:
     def stop(self) -> None:
         try:
             if self._proc is not None:
-                _stop(self._proc)
+                stop(self._proc, grace=5.0)
         finally:
             if self._log is not None:
                 self._log.close()
@@ -463,13 +441,11 @@ class Kannel:
 
     def _start(self, wait_online: bool, timeout: float) -> None:
         self._spawn(self.bearerbox_bin, "bearerbox")
-        wait_for(
-            "bearerbox admin", lambda: _can_connect(self.admin_port), timeout, alive=self.alive
-        )
+        wait_for("bearerbox admin", lambda: can_connect(self.admin_port), timeout, alive=self.alive)
         if self.config.with_smsbox:
             self._spawn(self.smsbox_bin, "smsbox")
             wait_for(
-                "smsbox sendsms", lambda: _can_connect(self.sendsms_port), timeout, alive=self.alive
+                "smsbox sendsms", lambda: can_connect(self.sendsms_port), timeout, alive=self.alive
             )
         if wait_online:
             wait_for(
@@ -490,7 +466,7 @@ class Kannel:
         """smsbox first, then bearerbox; each killed if it does not leave in time."""
         try:
             for proc in reversed(self._procs):
-                _stop(proc)
+                stop(proc, grace=5.0)
         finally:
             for log in self._logs:
                 log.close()

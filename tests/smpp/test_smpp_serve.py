@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from net_support import free_port
+from net_support import can_connect, free_port, spamgate_process, stop, wait_until
 from spamgate.smpp import encode_text
 from spamgate.smpp.auth import hash_password
 
@@ -23,26 +19,17 @@ def test_serve_accepts_smpp_spools_and_exports_metrics(tmp_path: Path) -> None:
     config = tmp_path / "spamgate.toml"
     config.write_text(f'[smpp.accounts.reseller]\npassword_hash = "{hashed}"\n', "utf-8")
     http_port, smpp_port = free_port(), free_port()
-    exe = Path(sys.executable).with_name("spamgate")
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [str(exe), "serve", "--http-port", str(http_port), "--smpp-port", str(smpp_port),
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    proc = spamgate_process(
+        ["serve", "--http-port", str(http_port), "--smpp-port", str(smpp_port),
          "--data-dir", str(tmp_path / "var"), "--config", str(config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "SPAMGATE_LOG_LEVEL": "WARNING"},
+        log,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 30
+        wait_until("spamgate serve", lambda: can_connect(smpp_port), proc, 30, log_path)
         client = smpplib_client.Client("127.0.0.1", smpp_port, allow_unknown_opt_params=True)
-        while True:
-            try:
-                client.connect()
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        client.connect()
         client.bind_transmitter(system_id="reseller", password="pw")
         client.send_message(
             source_addr="0212345678",
@@ -59,7 +46,6 @@ def test_serve_accepts_smpp_spools_and_exports_metrics(tmp_path: Path) -> None:
         assert 'spamgate_smpp_messages_total{action="deliver"' in metrics
         assert (tmp_path / "var" / "spool" / "smpp.wal").stat().st_size > 0
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        stop(proc)
         log.close()
     assert b"Traceback" not in (tmp_path / "serve.log").read_bytes()

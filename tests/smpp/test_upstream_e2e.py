@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Coroutine, Iterator
@@ -19,31 +17,21 @@ from typing import Any, TypeVar
 import pytest
 from upstream_support import PASSWORD, Reseller, cheap_hash, message
 
-from net_support import free_port
+from net_support import can_connect, free_port, spamgate_process, stop, wait_until
 from spamgate.smpp import SubmitSmResp, encode_text
 from spamgate.smpp.sim import SimSmsc
 
 smpplib_client = pytest.importorskip("smpplib.client")
 T = TypeVar("T")
-EXE = Path(sys.executable).with_name("spamgate")
 ENV = {
     **os.environ,
-    "SPAMGATE_LOG_LEVEL": "WARNING",
     "SPAMGATE_MODEL": "none",
     "SPAMGATE_URL_MODEL": "none",
 }
 
 
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the process exited during start-up"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"nothing listens on {port}")
+def wait_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    wait_until(f"a listener on {port}", lambda: can_connect(port), proc)
 
 
 def config_file(tmp_path: Path) -> Path:
@@ -53,35 +41,19 @@ def config_file(tmp_path: Path) -> Path:
 
 
 def serve(tmp_path: Path, smpp_port: int, upstream: int, log: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [str(EXE), "serve", "--http-port", str(free_port()), "--smpp-port", str(smpp_port),
+    return spamgate_process(
+        ["serve", "--http-port", str(free_port()), "--smpp-port", str(smpp_port),
          "--data-dir", str(tmp_path / "var"), "--config", str(config_file(tmp_path)),
          "--upstream", f"gw@127.0.0.1:{upstream}"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        log,
         env=ENV,
     )  # fmt: skip
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_serve_forwards_to_sim_smsc_and_relays_the_receipt(tmp_path: Path) -> None:
     sim_port, smpp_port = free_port(), free_port()
     log = (tmp_path / "procs.log").open("wb")
-    sim = subprocess.Popen(
-        [str(EXE), "sim", "smsc", "--port", str(sim_port), "--system-id", "gw"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=ENV,
-    )
+    sim = spamgate_process(["sim", "smsc", "--port", str(sim_port), "--system-id", "gw"], log)
     gateway = serve(tmp_path, smpp_port, sim_port, log)
     try:
         wait_port(sim_port, sim)
