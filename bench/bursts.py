@@ -9,7 +9,9 @@ column, to random recipients over 30 minutes; each content template comes from o
 one smishing template with a different name, link and callback number in every message, sent
 from 300 sender numbers (snowshoe), interleaved over 10 minutes in the middle. The tracker runs
 with the shipped policy's thresholds; the time measured per message is content key + window
-update (normalisation is shared with the other checks and not counted).
+update (normalisation is shared with the other checks and not counted), in CPU time: the
+stream is replayed five times with a fresh tracker, and each 1,000-message chunk keeps its
+fastest round.
 With ``SPAMGATE_REDIS_URL`` set, the first 20,000 messages also go through the shared Redis
 windows in batches of 64 (one round trip each; keys under a throw-away prefix, expiring), and
 that cost per message is reported too.
@@ -37,6 +39,8 @@ from spamgate.model.bursts import BurstTracker, Observation, content_key
 from spamgate.text import normalize
 
 CAMPAIGN = 1000
+CHUNK = 1000
+ROUNDS = 5
 TEMPLATE = (
     "[CJ대한통운] {name} 고객님 택배가 주소 불일치로 반송 예정입니다.\n"
     "주소 수정: http://{host}.top/{path}\n문의 010-{a:04d}-{b:04d}"
@@ -88,19 +92,20 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
         for m, kind, text, s, r in stream
     ]
 
-    tracker = BurstTracker(window=options.window_minutes * 60)
+    # Detection: one pass. Cost: the stream again with a fresh tracker each round, in chunks of
+    # CHUNK messages timed in CPU time; each chunk keeps its fastest round (on a shared machine
+    # that filters out the moments another process had the core).
+    window = options.window_minutes * 60
+    tracker = BurstTracker(window=window)
     campaign_seen = 0
     first_flag: int | None = None
     flagged: dict[str, int] = {}
     totals: dict[str, int] = {}
-    clock = time.perf_counter_ns
-    spent_ns = 0
     for at, kind, text, sender, recipient in prepared:
-        start = clock()
+        key = content_key(text)
         state, _sweep = tracker.observe(
-            content_key(text), at=at, sender=sender, recipient=recipient, account=None
+            key, at=at, sender=sender, recipient=recipient, account=None
         )
-        spent_ns += clock() - start
         hit = state.senders >= options.min_senders
         totals[kind] = totals.get(kind, 0) + 1
         flagged[kind] = flagged.get(kind, 0) + int(hit)
@@ -108,7 +113,17 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
             campaign_seen += 1
             if hit and first_flag is None:
                 first_flag = campaign_seen
-    per_message_us = spent_ns / len(prepared) / 1000
+    best = [float("inf")] * ((len(prepared) + CHUNK - 1) // CHUNK)
+    for _round in range(ROUNDS):
+        timed = BurstTracker(window=window)
+        observe = timed.observe
+        for index in range(len(best)):
+            part = prepared[index * CHUNK : (index + 1) * CHUNK]
+            start = time.process_time()
+            for at, _kind, text, sender, recipient in part:
+                observe(content_key(text), at=at, sender=sender, recipient=recipient, account=None)
+            best[index] = min(best[index], time.process_time() - start)
+    per_message_us = sum(best) / len(prepared) * 1e6
     redis_us = _redis_us(prepared[:20_000], options.window_minutes * 60)
     ham_rate = flagged.get("ham", 0) / max(totals.get("ham", 0), 1)
     result: dict[str, Any] = {
@@ -121,6 +136,7 @@ def run(*, console: Console, messages: int, data: Path, out: Path, **_: Any) -> 
         "min_senders": options.min_senders,
         "window_minutes": options.window_minutes,
         "us_per_message": round(per_message_us, 2),
+        "timing": f"CPU time, best of {ROUNDS} rounds per {CHUNK}-message chunk",
         "redis_us_per_message_batch64": redis_us,
         "campaign_flagged_at_message": first_flag,
         "campaign_flagged_share": round(flagged.get("campaign", 0) / CAMPAIGN, 4),
