@@ -37,9 +37,9 @@ def test_check_json_matches_the_contract() -> None:
 
 
 def test_check_human_output_explains() -> None:
-    result = runner.invoke(
-        app, ["check", "--text", "(광 고)[렌터카] 특가 1522-4935 무료수신거부 0808741586"]
-    )
+    # A fixed daytime: between 21:00 and 08:00 KST the night-ad rule would also fire.
+    text = "(광 고)[렌터카] 특가 1522-4935 무료수신거부 0808741586"
+    result = runner.invoke(app, ["check", "--text", text, "--at", "2026-11-26T14:00:00+09:00"])
     assert result.exit_code == 0
     assert "AD_PREFIX_VARIANT" in result.stdout
     assert "label" in result.stdout

@@ -25,7 +25,8 @@ def test_scan_writes_one_verdict_per_row_in_order(tmp_path: Path) -> None:
     csv_path.write_text(
         "text,sender,route,at\r\n"
         '"(광고)[행복마트] 세일 30% 할인\r\n문의 02-555-1234\r\n무료수신거부 080-123-4567",0212345678,domestic,2026-11-26T14:00:00+09:00\r\n'
-        "(광 고)[렌터카] 특가 1522-4935 무료수신거부 0808741586,01023456789,,\r\n"
+        "(광 고)[렌터카] 특가 1522-4935 무료수신거부 0808741586,01023456789,,"
+        "2026-11-26T14:00:00+09:00\r\n"  # daytime: no night-ad rule
         "엄마 나 폰 고장났어,01023456789,international,\r\n",
         encoding="utf-8",
     )
