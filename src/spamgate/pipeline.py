@@ -45,6 +45,8 @@ __all__ = ["MessageFields", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
+_PLAIN_ACCOUNTS_MAX = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class MessageFields:
@@ -82,6 +84,8 @@ class Pipeline:
         self._checks = checks
         self._clock = clock or (lambda: datetime.now(KST))
         self._compiled: dict[str, CompiledPolicy] = {}
+        #: account id -> its view, for accounts the policy says nothing about
+        self._plain_accounts: dict[str, AccountView] = {}
         self.default = self.compiled(self.policy.name)
         self.explain_above = explain_above
         self.content_model: ContentModel | None = None
@@ -186,7 +190,14 @@ class Pipeline:
             return None
         conf = self.policy.accounts.get(account)
         if conf is None:
-            return AccountView(id=account)
+            # The same accounts send most messages: share their (immutable) views, a bounded
+            # number of them, rather than building one per message.
+            shared = self._plain_accounts.get(account)
+            if shared is None:
+                if len(self._plain_accounts) >= _PLAIN_ACCOUNTS_MAX:
+                    self._plain_accounts.clear()
+                shared = self._plain_accounts[account] = AccountView(id=account)
+            return shared
         return AccountView(
             id=account,
             policy=conf.policy,
@@ -216,7 +227,23 @@ class Pipeline:
 
     def judge(self, message: Message) -> Verdict:
         """Judge a validated message under its account's policy (a model batch of one)."""
-        return self.judge_batch([message])[0]
+        # judge_batch's steps for one message, without its lists: judging one by one
+        # (judge_fields) runs this for every message.
+        view = self.registry.view() if self.registry is not None else None
+        account = self.account_view(message.account)
+        compiled = self._compiled_for(account, message.account)
+        ctx = prepare(message, account=account, registry=view)
+        self._score((ctx,))
+        return evaluate(compiled, ctx, model_id=self.model_id)
+
+    def _compiled_for(self, account: AccountView | None, account_id: str | None) -> CompiledPolicy:
+        """The compiled policy the account names (the default one if that policy is bad)."""
+        name = account.policy if account is not None else self.policy.name
+        try:
+            return self.compiled(name)
+        except ConfigError as exc:
+            log.error("account %s names a bad policy: %s", account_id, exc)
+            return self.default
 
     def judge_batch(self, messages: Sequence[Message]) -> list[Verdict]:
         """Judge validated messages; each model scores the whole batch in one call."""
@@ -227,12 +254,7 @@ class Pipeline:
             view = batch_view(messages)
         for message in messages:
             account = self.account_view(message.account)
-            name = account.policy if account is not None else self.policy.name
-            try:
-                compiled = self.compiled(name)
-            except ConfigError as exc:
-                log.error("account %s names a bad policy: %s", message.account, exc)
-                compiled = self.default
+            compiled = self._compiled_for(account, message.account)
             prepared.append((compiled, prepare(message, account=account, registry=view)))
         contexts = [ctx for _, ctx in prepared]
         self._score(contexts)

@@ -42,6 +42,7 @@ _PREFIX_VARIANT = re.compile(
     rf"|[{re.escape(_OPEN)}]\s*ad\s*[{re.escape(_CLOSE)}])",
     re.I,
 )
+_PREFIX_FIRST = frozenset(_OPEN + "광廣")  # what _PREFIX_VARIANT and _NOTICE_PREFIX start with
 _NOTICE_PREFIX = re.compile(rf"^[{re.escape(_OPEN)}]\s*공\s*고\s*[{re.escape(_CLOSE)}]")
 _LAWFUL_PREFIX = "(광고)"
 _BRACKETED_NAME = re.compile(r"[\[【〔「『《〈(][^\]】〕」』》〉)\n]{2,30}[\]】〕」』》〉)]")
@@ -141,6 +142,8 @@ _TRANSACTIONAL_TERMS = (
     "처방",
 )
 _TRANSACTIONAL_EN_HINTS = re.compile("code|otp|order|shipped|delivered|payment|statement")
+# Either list's hint words in one scan: most texts have none and skip both.
+_EN_HINTS = re.compile(f"{_PROMO_EN_HINTS.pattern}|{_TRANSACTIONAL_EN_HINTS.pattern}")
 _TRANSACTIONAL_EN = re.compile(
     r"\b(?:verification code|one[- ]time (?:pass)?code|otp|your code|passcode|order (?:no|number)"
     r"|has been (?:shipped|delivered)|payment (?:received|due)|statement)\b",
@@ -158,6 +161,10 @@ class AdFacts:
     transactional: bool
     #: Only promotional wording says it is an ad (no (광고), opt-out line or illegal goods).
     inferred_only: bool = False
+
+
+_NOT_AN_AD = AdFacts(False, False, (), False)
+_TRANSACTIONAL = AdFacts(False, False, (), True)
 
 
 class AdvertisingOptions(Options):
@@ -206,6 +213,8 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         # Compacted by the same normaliser as the messages, so the keys match ctx.text.compact.
         self._promo = _matcher([*_PROMO_TERMS, *options.extra_promo_terms])
         self._transactional = _matcher([*_TRANSACTIONAL_TERMS, *options.extra_transactional_terms])
+        # Both lists in one automaton: one scan of the text per message instead of two.
+        self._cues = TermMatcher(self._promo.terms | self._transactional.terms)
 
     # -- classification -------------------------------------------------------------------
     def _prefix(self, original: str) -> tuple[str, str | None]:
@@ -214,12 +223,14 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         head = head[_LABELS.match(head).end() :]  # type: ignore[union-attr]  # always matches
         if head.startswith(_LAWFUL_PREFIX):
             return "lawful", None
-        variant = _PREFIX_VARIANT.match(head)
+        # Every variant and notice form opens with a bracket or 광/廣; most texts open otherwise.
+        opens = head[:1] in _PREFIX_FIRST
+        variant = _PREFIX_VARIANT.match(head) if opens else None
         if variant:
             return "variant", variant.group(0)
         if "광" in original and _LAWFUL_PREFIX in unicodedata.normalize("NFKC", original):
             return "misplaced", head[:20]
-        notice = _NOTICE_PREFIX.match(head)
+        notice = _NOTICE_PREFIX.match(head) if opens else None
         if notice:
             return "notice", notice.group(0)
         return "none", None
@@ -235,16 +246,24 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
             reasons.append("opt-out line")
         illegal = ctx.facts.get("illegal_categories", ())
         text = ctx.text.text
-        promo = {term for _, _, term in self._promo.finditer(compact)}
+        promo: set[str] = set()
+        transactional = False
+        promo_terms, transactional_terms = self._promo.terms, self._transactional.terms
+        for term in self._cues.found(compact):
+            if term in promo_terms:
+                promo.add(term)
+            if term in transactional_terms:  # a term may be on both lists
+                transactional = True
         # The regexes cost microseconds each; cheap substring tests skip them for most texts.
         if "%" in text:
             promo.update(m.group(0).lower() for m in _PROMO_PCT.finditer(text))
-        if _PROMO_EN_HINTS.search(text):
+        en_hints = _EN_HINTS.search(text) is not None
+        if en_hints and _PROMO_EN_HINTS.search(text):
             promo.update(m.group(0).lower() for m in _PROMO_EN.finditer(text))
-        transactional = self._transactional.search(compact) or (
-            _TRANSACTIONAL_EN_HINTS.search(text) is not None
-            and bool(_TRANSACTIONAL_EN.search(text))
-        )
+        if not transactional and en_hints:
+            transactional = _TRANSACTIONAL_EN_HINTS.search(text) is not None and bool(
+                _TRANSACTIONAL_EN.search(text)
+            )
         # Illegal goods make an advertisement when the text also calls to action (a link, a number
         # to call, a promotional cue); a chat that merely mentions 카지노 is not one.
         if illegal and (promo or ctx.urls or ctx.numbers_in_text or "텔레" in text or "@" in text):
@@ -256,8 +275,10 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         if prefix == "notice" and promo:  # "(공고)" dressing up an ad
             is_ad = True
             reasons.append("(공고) prefix with promotional cues")
-        inferred_only = is_ad and all(r.startswith(("promotional", "(공고)")) for r in reasons)
-        return AdFacts(is_ad, declared, tuple(reasons), transactional and not is_ad, inferred_only)
+        if not is_ad:  # most messages: one shared (immutable) answer each, not a new object
+            return _TRANSACTIONAL if transactional else _NOT_AN_AD
+        inferred_only = all(r.startswith(("promotional", "(공고)")) for r in reasons)
+        return AdFacts(is_ad, declared, tuple(reasons), False, inferred_only)
 
     # -- duties ---------------------------------------------------------------------------
     def _sender_named(self, original: str) -> bool:
@@ -271,30 +292,31 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         return 2 <= len(first) <= 25 and "%" not in first and "!" not in first
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        # Hits go into a list rather than being yielded: this runs for every message.
         prefix, prefix_evidence = self._prefix(ctx.message.text)
         facts = self.classify(ctx, prefix)
         ctx.facts["advertisement"] = facts
         if not facts.is_ad:
-            if facts.transactional:
-                yield Hit("TRANSACTIONAL", None)
-            return
+            return [Hit("TRANSACTIONAL", None)] if facts.transactional else ()
+        hits: list[Hit] = []
         why = "; ".join(facts.reasons)
         if prefix == "variant":
-            yield Hit("AD_PREFIX_VARIANT", prefix_evidence)
+            hits.append(Hit("AD_PREFIX_VARIANT", prefix_evidence))
         elif prefix == "misplaced":
-            yield Hit("AD_PREFIX_MISPLACED", prefix_evidence)
+            hits.append(Hit("AD_PREFIX_MISPLACED", prefix_evidence))
         elif prefix in ("none", "notice"):
-            yield Hit("AD_PREFIX_MISSING", why)
+            hits.append(Hit("AD_PREFIX_MISSING", why))
         if facts.inferred_only:
             # Wording alone can be wrong (a notice with an upsell line): one symbol, not a pile.
-            yield from self._night(ctx)
-            return
+            self._night(ctx, hits)
+            return hits
         if facts.declared and not self._sender_named(ctx.message.text):
-            yield Hit("AD_SENDER_MISSING", None)
-        yield from self._optout_and_contact(ctx)
-        yield from self._night(ctx)
+            hits.append(Hit("AD_SENDER_MISSING", None))
+        self._optout_and_contact(ctx, hits)
+        self._night(ctx, hits)
+        return hits
 
-    def _optout_and_contact(self, ctx: CheckContext) -> Iterable[Hit]:
+    def _optout_and_contact(self, ctx: CheckContext, hits: list[Hit]) -> None:
         text = ctx.text.text
         optout_numbers: set[str] = set()
         best: tuple[bool, str | None] | None = None  # (free, number digits)
@@ -308,27 +330,29 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
                 best = candidate
         if best is None:
             if not _OPTOUT_EN.search(text):
-                yield Hit("AD_OPTOUT_MISSING", None)
+                hits.append(Hit("AD_OPTOUT_MISSING", None))
         else:
             free, digits = best
             if digits is None:
-                yield Hit("AD_OPTOUT_MISSING", "opt-out line without a number")
+                hits.append(Hit("AD_OPTOUT_MISSING", "opt-out line without a number"))
             elif not _is_toll_free(digits):
-                yield Hit("AD_OPTOUT_NOT_FREE", f"opt-out number {digits} is not an 080 number")
+                hits.append(
+                    Hit("AD_OPTOUT_NOT_FREE", f"opt-out number {digits} is not an 080 number")
+                )
             elif not free:
-                yield Hit("AD_OPTOUT_NOT_FREE", "무료 (free) missing before 수신거부")
+                hits.append(Hit("AD_OPTOUT_NOT_FREE", "무료 (free) missing before 수신거부"))
         contacts = [n for n in ctx.numbers_in_text if n.digits not in optout_numbers]
         if not contacts and not ctx.urls and "카카오" not in text and "@" not in text:
-            yield Hit("AD_CONTACT_MISSING", None)
+            hits.append(Hit("AD_CONTACT_MISSING", None))
 
-    def _night(self, ctx: CheckContext) -> Iterable[Hit]:
+    def _night(self, ctx: CheckContext, hits: list[Hit]) -> None:
         if ctx.account is not None and ctx.account.night_ad_consent:
             return
         now = ctx.local_time.timetz().replace(tzinfo=None)
         start, end = self.options.night_start, self.options.night_end
         at_night = (now >= start or now < end) if start > end else (start <= now < end)
         if at_night:
-            yield Hit("AD_NIGHT_SENDING", ctx.local_time.strftime("%H:%M KST"))
+            hits.append(Hit("AD_NIGHT_SENDING", ctx.local_time.strftime("%H:%M KST")))
 
 
 def _matcher(terms: list[str]) -> TermMatcher:

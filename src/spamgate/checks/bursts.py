@@ -60,24 +60,31 @@ class BurstCheck(Check[BurstOptions]):
     options_model = BurstOptions
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        # A list rather than a generator: this runs for every message, and it adds up.
+        hits: list[Hit] = []
         opts = self.options
         burst = ctx.facts.get(BURST_FACT)
         if isinstance(burst, BurstState):
             many_senders = burst.senders >= opts.min_senders
             many_recipients = opts.min_recipients > 0 and burst.recipients >= opts.min_recipients
             if many_senders or many_recipients:
-                yield Hit(
-                    "BULK_BURST",
-                    f"{burst.messages} msgs, ~{burst.senders} senders, "
-                    f"~{burst.recipients} recipients",
+                hits.append(
+                    Hit(
+                        "BULK_BURST",
+                        f"{burst.messages} msgs, ~{burst.senders} senders, "
+                        f"~{burst.recipients} recipients",
+                    )
                 )
         sweep = ctx.facts.get(SWEEP_FACT)
         if isinstance(sweep, SweepState) and sweep.recipients >= opts.sweep_min_recipients:
             sequential = sweep.sequential / sweep.recipients
             invalid = sweep.invalid / sweep.recipients
             if sequential >= opts.sweep_sequential_share or invalid >= opts.sweep_invalid_share:
-                yield Hit(
-                    "RECIPIENT_SWEEP",
-                    f"{sweep.recipients} recipients: {sequential:.0%} sequential, "
-                    f"{invalid:.0%} invalid",
+                hits.append(
+                    Hit(
+                        "RECIPIENT_SWEEP",
+                        f"{sweep.recipients} recipients: {sequential:.0%} sequential, "
+                        f"{invalid:.0%} invalid",
+                    )
                 )
+        return hits

@@ -98,18 +98,21 @@ def prepare(
     With a ``registry`` view, a message that names an account has its per-send proof checked
     here, once (checking consumes the nonce).
     """
-    normalized = normalize(message.text)
+    text = message.text
+    sender = message.sender
+    recipient = message.recipient
+    # Positional, in field order (cheaper than keywords; this runs for every message).
     return CheckContext(
-        message=message,
-        text=normalized,
-        urls=extract_urls(message.text),
-        sender=parse_number(message.sender) if message.sender else None,
-        recipient=parse_number(message.recipient) if message.recipient else None,
-        local_time=message.submitted_at,
-        account=account,
-        model=model,
-        registry=registry,
-        send_auth=(
+        message,
+        normalize(text),
+        extract_urls(text),
+        parse_number(sender) if sender else None,
+        parse_number(recipient) if recipient else None,
+        message.submitted_at,  # local_time
+        account,
+        model,
+        registry,
+        (  # send_auth
             registry.authenticate(message)
             if registry is not None and message.account is not None
             else None

@@ -181,25 +181,33 @@ def _excerpt(value: str | None, limit: int = 60) -> str | None:
 
 def _run_checks(compiled: CompiledPolicy, ctx: CheckContext) -> list[tuple[EffectiveSymbol, Hit]]:
     fired: list[tuple[EffectiveSymbol, Hit]] = []
-    error_sym = compiled.symbols[CHECK_ERROR.name]
+    symbols = compiled.symbols
     for check in compiled.checks:
-        skip = False
-        for need in check.requires:  # a loop, not all(genexpr): this runs for every check
-            if not getattr(ctx, need):
-                skip = True
-                break
-        if skip:
-            continue
+        requires = check.requires
+        if requires:  # most checks need nothing
+            skip = False
+            for need in requires:  # a loop, not all(genexpr): this runs for every check
+                if not getattr(ctx, need):
+                    skip = True
+                    break
+            if skip:
+                continue
         try:
-            hits = list(check.check(ctx))
+            hits = check.check(ctx)
+            # Built-in checks return lists (or ()): no copy. A generator runs here, inside
+            # the try, so a check that raises half-way still yields CHECK_ERROR.
+            if type(hits) is not list and type(hits) is not tuple:
+                hits = list(hits)
         except Exception as exc:  # a faulty check must not take the message or gateway down
             log.exception("check %s raised on a message", check.name)
+            error_sym = symbols[CHECK_ERROR.name]
             fired.append((error_sym, Hit(error_sym.name, f"{check.name}: {type(exc).__name__}")))
             continue
         for hit in hits:
-            sym = compiled.symbols.get(hit.symbol)
+            sym = symbols.get(hit.symbol)
             if sym is None or sym.check != check.name:
                 log.error("check %s emitted undeclared symbol %s", check.name, hit.symbol)
+                error_sym = symbols[CHECK_ERROR.name]
                 fired.append((error_sym, Hit(error_sym.name, f"{check.name}: undeclared symbol")))
                 continue
             fired.append((sym, hit))
@@ -214,42 +222,42 @@ def evaluate(
 ) -> Verdict:
     """Judge one prepared message under ``compiled`` and explain the verdict."""
     fired = _run_checks(compiled, ctx)
-    # Sum per group, then cap; symbols of a capped group are scaled so the parts still add up.
-    raw: dict[str, float] = {}
-    for sym, hit in fired:
-        raw[sym.group] = raw.get(sym.group, 0.0) + sym.weight * hit.factor
-    scale: dict[str, float] = {}
-    for group, total in raw.items():
-        cap = compiled.group_caps.get(group)
-        scale[group] = cap / total if cap is not None and total > cap else 1.0
-    results = []
+    results: list[SymbolResult] = []
     forced: list[Action] = []
     total_score = 0.0
-    for sym, hit in fired:
-        score = sym.weight * hit.factor * scale[sym.group]
-        total_score += score
-        results.append(
-            SymbolResult(
-                name=sym.name,
-                score=score,
-                description=sym.description,
-                evidence=_excerpt(hit.evidence),
-                group=sym.group,
+    if fired:  # most messages fire nothing: skip the group sums
+        # Sum per group, then cap; symbols of a capped group are scaled so the parts still
+        # add up.
+        raw: dict[str, float] = {}
+        for sym, hit in fired:
+            raw[sym.group] = raw.get(sym.group, 0.0) + sym.weight * hit.factor
+        scale: dict[str, float] = {}
+        for group, total in raw.items():
+            cap = compiled.group_caps.get(group)
+            scale[group] = cap / total if cap is not None and total > cap else 1.0
+        for sym, hit in fired:
+            score = sym.weight * hit.factor * scale[sym.group]
+            total_score += score
+            # name, score, description, evidence, group (positional: cheaper per symbol)
+            results.append(
+                SymbolResult(sym.name, score, sym.description, _excerpt(hit.evidence), sym.group)
             )
-        )
-        if sym.action is not None:
-            forced.append(sym.action)
+            if sym.action is not None:
+                forced.append(sym.action)
+        if len(results) > 1:
+            results.sort(key=lambda r: (-r.score, r.name))
     by_score = Action.DELIVER
     for action, threshold in compiled.thresholds:
         if total_score >= threshold:
             by_score = action
             break
-    results.sort(key=lambda r: (-r.score, r.name))
+    model = ctx.model
+    # action, score, symbols, spam_probability, policy, model (positional: once per message)
     return Verdict(
-        action=most_severe(by_score, *forced),
-        score=total_score,
-        symbols=tuple(results),
-        spam_probability=ctx.model.spam_probability if ctx.model else None,
-        policy=compiled.name,
-        model=model_id if model_id is not None else (ctx.model.model_id if ctx.model else None),
+        most_severe(by_score, *forced),
+        total_score,
+        tuple(results) if results else (),
+        model.spam_probability if model else None,
+        compiled.name,
+        model_id if model_id is not None else (model.model_id if model else None),
     )

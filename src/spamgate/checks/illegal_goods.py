@@ -227,10 +227,14 @@ class IllegalGoodsCheck(Check[IllegalGoodsOptions]):
         self._text_terms = TermMatcher(text_terms)
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
-        found: dict[str, list[str]] = {}
-        hits = [term for _, _, term in self._compact_terms.finditer(ctx.text.compact)]
+        # Lists, not generators: this runs for every message and nearly all find nothing.
+        hits = self._compact_terms.found(ctx.text.compact)
         text = ctx.text.text
-        hits += [term for a, b, term in self._text_terms.finditer(text) if _bounded(text, a, b)]
+        hits += [term for a, b, term in self._text_terms.spans(text) if _bounded(text, a, b)]
+        if not hits:
+            ctx.facts["illegal_categories"] = ()
+            return ()
+        found: dict[str, list[str]] = {}
         for term in hits:
             key = self._key_of[term]
             terms = found.setdefault(self._category_of[key], [])
@@ -238,6 +242,11 @@ class IllegalGoodsCheck(Check[IllegalGoodsOptions]):
                 terms.append(key)
         ctx.facts["illegal_categories"] = tuple(found)
         opts = self.options
-        for category, terms in found.items():
-            factor = min(opts.max_factor, 1.0 + opts.factor_per_extra_term * (len(terms) - 1))
-            yield Hit(_SYMBOLS[category][0], ", ".join(terms[:4]), factor)
+        return [
+            Hit(
+                _SYMBOLS[category][0],
+                ", ".join(terms[:4]),
+                min(opts.max_factor, 1.0 + opts.factor_per_extra_term * (len(terms) - 1)),
+            )
+            for category, terms in found.items()
+        ]

@@ -63,17 +63,20 @@ class NumbersCheck(Check[NoOptions]):
     )
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        # A list rather than a generator: this runs for every message, and it adds up.
+        hits: list[Hit] = []
         sender = ctx.sender
         if sender is not None:
             if sender.reason in _FOREIGN_UNVERIFIABLE:
-                yield Hit("SENDER_FOREIGN_UNVERIFIABLE", sender.digits[:24])
+                hits.append(Hit("SENDER_FOREIGN_UNVERIFIABLE", sender.digits[:24]))
             elif not sender.valid:
                 symbol = (
                     "SENDER_UNASSIGNED_PREFIX" if sender.reason in _UNASSIGNED else "SENDER_INVALID"
                 )
-                yield Hit(symbol, f"{sender.raw[:24]} ({sender.reason})")
+                hits.append(Hit(symbol, f"{sender.raw[:24]} ({sender.reason})"))
             elif sender.kind == NumberKind.PREMIUM:
-                yield Hit("SENDER_PREMIUM_RATE", sender.digits)
+                hits.append(Hit("SENDER_PREMIUM_RATE", sender.digits))
         recipient = ctx.recipient
         if recipient is not None and not recipient.valid:
-            yield Hit("RECIPIENT_MALFORMED", f"{recipient.raw[:24]} ({recipient.reason})")
+            hits.append(Hit("RECIPIENT_MALFORMED", f"{recipient.raw[:24]} ({recipient.reason})"))
+        return hits

@@ -45,14 +45,13 @@ class OriginCheck(Check[NoOptions]):
     )
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        # Returns rather than yields: this runs for every message, mostly domestic ones.
         if ctx.message.route != Route.INTERNATIONAL:
-            return
+            return ()
         sender = ctx.sender
         if sender is not None and sender.valid and sender.is_domestic:
-            yield Hit("SENDER_SPOOFED_DOMESTIC", f"{sender.digits} via international route")
-            return
+            return [Hit("SENDER_SPOOFED_DOMESTIC", f"{sender.digits} via international route")]
         evidence = sender.digits if sender is not None and sender.digits else None
         if ctx.account is not None and ctx.account.international_verified:
-            yield Hit("INTERNATIONAL_VERIFIED", evidence)
-        else:
-            yield Hit("INTERNATIONAL_ORIGIN", evidence)
+            return [Hit("INTERNATIONAL_VERIFIED", evidence)]
+        return [Hit("INTERNATIONAL_ORIGIN", evidence)]

@@ -219,12 +219,14 @@ class UrlCheck(Check[UrlOptions]):
         return None
 
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
+        hits: list[Hit] = []
         fired: set[str] = set()
         for url in ctx.urls:
             for hit in self._url_hits(url):
                 if hit.symbol not in fired:  # one hit per symbol; the first URL is the evidence
                     fired.add(hit.symbol)
-                    yield hit
+                    hits.append(hit)
+        return hits
 
     def _url_hits(self, url: ExtractedUrl) -> Iterable[Hit]:
         evidence = url.raw[:60]

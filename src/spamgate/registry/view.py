@@ -90,6 +90,11 @@ class RegistrySnapshot:
         return cls(version=-1)
 
 
+def _no_status(number: str) -> None:
+    """The number-status lookup of a view without a number-status table: no data."""
+    return None
+
+
 class BoundView:
     """A :class:`~spamgate.checks.registry_view.RegistryView`: a snapshot at one moment.
 
@@ -97,16 +102,27 @@ class BoundView:
     """
 
     __slots__ = (
-        "_lookup",
-        "_now_ts",
+        "_now_s",
         "_numbers",
         "_outcomes",
         "_snapshot",
         "_today",
         "_until",
         "_verifier",
+        "account",
         "now",
+        "number_status",
+        "theft_protected",
     )
+
+    # RegistryView lookups bound in __init__ straight to the snapshot's containers and the
+    # number table, so a probe costs no Python frame of its own (every message makes them).
+    #: The account, or None if the registry does not know it.
+    account: Callable[[str], AccountStanding | None]
+    #: Whether the owner of a number (canonical digits) asked that nobody send from it.
+    theft_protected: Callable[[str], bool]
+    #: Allocation status of a number from the number-status table; None if no data.
+    number_status: Callable[[str], NumberStatus | None]
 
     def __init__(
         self,
@@ -120,11 +136,14 @@ class BoundView:
         self.now = now
         #: Reused for calls up to this moment (see RegistryCache.view).
         self._until = now + _VIEW_REUSE
-        self._now_ts = now.timestamp()
+        #: Unix seconds, as the per-send verifier compares them.
+        self._now_s = int(now.timestamp())
         self._today: date = now.astimezone(KST).date()
         self._numbers = numbers
-        self._lookup = None if numbers is None else numbers.lookup
         self._verifier = verifier
+        self.account = snapshot.accounts.get
+        self.theft_protected = snapshot.theft_protected.__contains__
+        self.number_status = _no_status if numbers is None else numbers.lookup
         #: id(message) -> (message, outcome) checked ahead by batch(); empty on shared views.
         self._outcomes: dict[int, tuple[Message, SendAuth]] = {}
 
@@ -136,9 +155,6 @@ class BoundView:
     def numbers(self) -> NumberStatusTable | None:
         return self._numbers
 
-    def account(self, account_id: str) -> AccountStanding | None:
-        return self._snapshot.accounts.get(account_id)
-
     def certification(self, standing: AccountStanding) -> str | None:
         if standing.reseller_id is None:
             return None
@@ -148,9 +164,6 @@ class BoundView:
         state = CertState(standing.certification) if standing.certification else None
         current = effective(state, standing.certified_until, self._today)
         return None if current is None else current.value
-
-    def theft_protected(self, number: str) -> bool:
-        return number in self._snapshot.theft_protected
 
     def blocked_number(self, number: str) -> str | None:
         entry = self._snapshot.blocked_numbers.get(number)
@@ -175,10 +188,6 @@ class BoundView:
                 _, _, host = host.partition(".")
         return None
 
-    def number_status(self, number: str) -> NumberStatus | None:
-        lookup = self._lookup
-        return None if lookup is None else lookup(number)
-
     def authenticate(self, message: Message) -> SendAuth:
         outcomes = self._outcomes
         if outcomes:
@@ -191,7 +200,7 @@ class BoundView:
             return SendAuth.OFFLINE
         account = message.account
         secret = None if account is None else self._snapshot.secrets.get(account)
-        return verifier.verify(message, secret, self._now_ts)
+        return verifier.verify(message, secret, self._now_s)
 
     def authenticate_many(self, messages: Sequence[Message]) -> list[SendAuth]:
         """:meth:`authenticate` for each message, in order, with one nonce-store call (one
@@ -202,7 +211,7 @@ class BoundView:
         secrets = self._snapshot.secrets
         return verifier.verify_many(
             [(message, secrets.get(message.account or "")) for message in messages],
-            self._now_ts,
+            self._now_s,
         )
 
     def batch(self, messages: Sequence[Message]) -> BoundView:

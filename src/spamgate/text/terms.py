@@ -31,9 +31,25 @@ class TermMatcher:
         for end, term in self._automaton.iter(text):
             yield end - len(term) + 1, end + 1, term
 
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """:meth:`finditer` as a list (cheaper when the caller wants them all)."""
+        if not self.terms:
+            return []
+        return [(end - len(term) + 1, end + 1, term) for end, term in self._automaton.iter(text)]
+
+    def found(self, text: str) -> list[str]:
+        """The term of every occurrence, as :meth:`finditer` orders them. A list, not a
+        generator: checks call this for every message and most find nothing."""
+        if not self.terms:
+            return []
+        return [term for _, term in self._automaton.iter(text)]
+
     def search(self, text: str) -> bool:
-        """True if any term occurs in ``text``."""
-        return any(True for _ in self.finditer(text))
+        """True if any term occurs in ``text`` (stops at the first)."""
+        if self.terms:
+            for _ in self._automaton.iter(text):
+                return True
+        return False
 
     def __len__(self) -> int:
         return len(self.terms)

@@ -486,12 +486,16 @@ def extract_urls(text: str) -> list[ExtractedUrl]:
     Never raises and never touches the network. Pass the original message text: paths are
     case-sensitive and ``raw`` must quote the message as written.
     """
+    # Only places a URL can hinge on are examined: a dot before a letter (or before the 한 of
+    # .한국, or inside a dotted quad) and a scheme's "://"; the full pattern runs from there.
+    first = _CANDIDATE_RE.search(text)
+    if first is None:  # most messages: no link, and nothing more to allocate
+        return []
     found: list[ExtractedUrl] = []
     seen: set[str] = set()
     done = 0  # end of the last URL match: candidates inside it are already handled
-    # Only places a URL can hinge on are examined: a dot before a letter (or before the 한 of
-    # .한국, or inside a dotted quad) and a scheme's "://"; the full pattern runs from there.
-    for candidate in _CANDIDATE_RE.finditer(text):
+    # (from the first candidate on; look-behinds still see the text before it)
+    for candidate in _CANDIDATE_RE.finditer(text, first.start()):
         at = candidate.start()
         if at < done:
             continue
