@@ -55,6 +55,7 @@ from spamgate.domain.verdict import Action, Verdict
 from spamgate.errors import InputError
 from spamgate.pipeline import MessageFields, Pipeline
 from spamgate.smpp.auth import Authenticator, BindDecision
+from spamgate.smpp.batched import BatchedWriter
 from spamgate.smpp.forward import Forwarder, ForwardError, ForwardItem
 from spamgate.smpp.gate import SendGate, throttle_verdict
 from spamgate.smpp.mapping import input_error_status, status_for, verdict_tlvs
@@ -337,13 +338,13 @@ class _Connection(asyncio.Protocol):
         self._protocol_errors = 0
         self._bound_kind: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._out: list[bytes] = []  # written this loop iteration, not yet sent (see write)
+        self._writer = BatchedWriter(self.loop)
 
     # -- asyncio callbacks --------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self._writer.transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
         self.log.extra = {"peer": self.peer, "system_id": None}
@@ -395,29 +396,13 @@ class _Connection(asyncio.Protocol):
     # -- plumbing -----------------------------------------------------------------------------
 
     def write(self, data: bytes) -> None:
-        """Queue ``data``; it goes out with everything else written in this loop iteration.
-
-        One ``send`` per connection per iteration instead of one per PDU: a judged batch
-        answers hundreds of submits and receipts arrive in bursts, and each ``send`` on
-        loopback costs a system call here and a wake-up in the peer.
-        """
-        if data and self.transport is not None and not self.transport.is_closing():
-            if not self._out:
-                self.loop.call_soon(self._write_out)
-            self._out.append(data)
-
-    def _write_out(self) -> None:
-        if not self._out:
-            return
-        data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
-        self._out.clear()
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        """Queue ``data``: it leaves with the rest of this loop iteration's (``BatchedWriter``)."""
+        self._writer.write(data)
 
     def _flush(self) -> None:
         self.write(self.session.data_to_send())
         if self.session.closed and self.transport is not None and not self.transport.is_closing():
-            self._write_out()
+            self._writer.flush_now()
             self.transport.close()  # after the buffered answers are written
 
     def _abort(self) -> None:
@@ -711,7 +696,7 @@ class SmppServer:
                 conn.write(conn.session.unbind(loop.time()))
                 conn._arm_timer()
             elif conn.transport is not None:
-                conn._write_out()
+                conn._writer.flush_now()
                 conn.transport.close()
         deadline = loop.time() + timeout
         if self._forwarding:

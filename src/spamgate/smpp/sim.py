@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from spamgate.smpp.batched import BatchedWriter
 from spamgate.smpp.encoding import encode_text
 from spamgate.smpp.errors import EncodingError
 from spamgate.smpp.pdu import (
@@ -92,11 +93,11 @@ class _SimConnection(asyncio.Protocol):
         )
         self.session = SmscSession(self.loop.time(), config)
         self.transport: asyncio.Transport | None = None
-        self._out: list[bytes] = []  # see write
+        self._writer = BatchedWriter(self.loop)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self._writer.transport = transport
         self.sim._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -104,23 +105,14 @@ class _SimConnection(asyncio.Protocol):
         self.sim._on_receipt_events(self, self.session.connection_lost())
 
     def write(self, data: bytes) -> None:
-        """Queue ``data``: it goes out with the rest of this loop iteration's, in one send
-        (a real SMSC's answers and receipts come in bursts too)."""
-        if data and self.transport is not None and not self.transport.is_closing():
-            if not self._out:
-                self.loop.call_soon(self._write_out)
-            self._out.append(data)
-
-    def _write_out(self) -> None:
-        data = b"".join(self._out)
-        self._out.clear()
-        if data and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        """Queue ``data``: one send per loop iteration (a real SMSC's answers and receipts come
+        in bursts too)."""
+        self._writer.write(data)
 
     def flush(self) -> None:
         self.write(self.session.data_to_send())
         if self.session.closed and self.transport is not None:
-            self._write_out()
+            self._writer.flush_now()
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
@@ -360,11 +352,11 @@ class _Esme(asyncio.Protocol):
         self.unbound: asyncio.Future[None] = self.loop.create_future()
         self.closed: asyncio.Future[None] = self.loop.create_future()
         self.seq = 1
-        self._out: list[bytes] = []  # see send
+        self._writer = BatchedWriter(self.loop)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self._writer.transport = transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.bound.done():
@@ -376,15 +368,7 @@ class _Esme(asyncio.Protocol):
 
     def send(self, data: bytes) -> None:
         """Queue ``data``; one send per loop iteration (a busy ESME's submits go out in bursts)."""
-        if not self._out:
-            self.loop.call_soon(self._write_out)
-        self._out.append(data)
-
-    def _write_out(self) -> None:
-        data = b"".join(self._out)
-        self._out.clear()
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(data)
+        self._writer.write(data)
 
     def submit(self, pdu: SubmitSm) -> None:
         self.seq += 1

@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from spamgate.smpp.batched import BatchedWriter
 from spamgate.smpp.esme import (
     BindAnswered,
     DeliverReceived,
@@ -99,12 +100,11 @@ class _LinkProtocol(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when = 0.0
         self._errors = 0
-        self._out: list[bytes] = []
-        self._send_scheduled = False
+        self._writer = BatchedWriter(self.loop)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = self._writer.transport = transport
         s = self.link.settings
         self.write(
             self.session.bind(
@@ -128,22 +128,12 @@ class _LinkProtocol(asyncio.Protocol):
 
     def write(self, data: bytes) -> None:
         """Queue ``data``; everything written in one loop iteration leaves in one send."""
-        if data and self.transport is not None and not self.transport.is_closing():
-            self._out.append(data)
-            if not self._send_scheduled:
-                self._send_scheduled = True
-                self.loop.call_soon(self._send)
-
-    def _send(self) -> None:
-        self._send_scheduled = False
-        if self._out and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"".join(self._out))
-        self._out.clear()
+        self._writer.write(data)
 
     def flush(self) -> None:
         self.write(self.session.data_to_send())
         if self.session.closed and self.transport is not None:
-            self._send()  # the last answers go out before the close
+            self._writer.flush_now()  # the last answers go out before the close
             self.transport.close()
 
     def data_received(self, data: bytes) -> None:
