@@ -801,15 +801,7 @@ class SmppServer:
             refusal = outcomes[id(message)]
             if refusal is not None:
                 out[i] = refusal
-                system_id = job.conn.session.system_id or "-"
-                self.metrics.gate_refused.labels(system_id, refusal.symbols[0].name).inc()
-                if log.isEnabledFor(logging.INFO):
-                    job.conn.log.info(
-                        "seq %d refused at the gate: %s (msg=%s)",
-                        job.event.pdu.sequence_number,
-                        refusal.symbols[0].evidence,
-                        message_fingerprint(job.event.text),
-                    )
+                self._count_gate_refusal(job.conn, job.event, refusal)
             elif message.account is not None and message.auth is not None:
                 job.proof_key = self._remember(message.account, message.auth)
         return out
@@ -852,9 +844,14 @@ class SmppServer:
         self, conn: _Connection, event: SubmitReceived, verdict: Verdict, now: float
     ) -> None:
         """Answer a message the gate refused (a whole submit_multi gets one answer)."""
+        self._count_gate_refusal(conn, event, verdict)
+        self._answer(conn, event, status_for(verdict), verdict.action, now)
+
+    def _count_gate_refusal(
+        self, conn: _Connection, event: SubmitReceived, verdict: Verdict
+    ) -> None:
         symbol = verdict.symbols[0].name if verdict.symbols else "-"
-        system_id = conn.session.system_id or "-"
-        self.metrics.gate_refused.labels(system_id, symbol).inc()
+        self.metrics.gate_refused.labels(conn.session.system_id or "-", symbol).inc()
         if log.isEnabledFor(logging.INFO):
             conn.log.info(
                 "seq %d refused at the gate: %s %s (msg=%s)",
@@ -863,7 +860,6 @@ class SmppServer:
                 verdict.symbols[0].evidence if verdict.symbols else "",
                 message_fingerprint(event.text),
             )
-        self._answer(conn, event, status_for(verdict), verdict.action, now)
 
     async def _finish(self, batch: Sequence[_Job], results: Sequence[_Result]) -> None:
         """Answer a judged batch: forward the accepted ones first, then write every answer."""
