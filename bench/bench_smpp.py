@@ -10,8 +10,11 @@ with texts drawn from the shared data sets, in UCS-2:
    submit_sm → submit_sm_resp.
 
 The gateway's RSS (peak, from /proc VmHWM) is read at the end. Targets (issue 6): ≥ 5,000 msg/s
-sustained, p99 ≤ 20 ms at 2,000 msg/s, RSS ≤ 400 MB. The upstream leg (gateway → ``sim smsc``)
-joins when the upstream client exists; until then accepted messages stop in the spool.
+sustained, p99 ≤ 20 ms at 2,000 msg/s, RSS ≤ 400 MB. Here accepted messages stop in the spool:
+this is the gateway without its carrier leg. The issue's whole chain (gateway → ``sim smsc``,
+receipts back) is ``spamgate bench smpp_upstream``.
+The gateway judges at the current Korea time: after 21:00 KST the night-ad rule refuses more
+ads, so runs on either side of it differ in their mix (the JSON records the time).
 Writes ``bench/results/smpp.json``.
 """
 
