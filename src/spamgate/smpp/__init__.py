@@ -96,6 +96,8 @@ from spamgate.smpp.session import (
     SmscSession,
     SubmitReceived,
     Throttled,
+    answer_undecodable,
+    error_pdu,
 )
 from spamgate.smpp.udh import (
     IEI_CONCAT_8,
@@ -194,6 +196,7 @@ __all__ = [
     "VendorStatus",
     "VendorTag",
     "alphabet_of",
+    "answer_undecodable",
     "choose_coding",
     "chunk_user_data",
     "concat_udh",
@@ -201,6 +204,7 @@ __all__ = [
     "decode_text",
     "encode",
     "encode_text",
+    "error_pdu",
     "error_response",
     "format_receipt",
     "is_gsm_text",

@@ -46,7 +46,6 @@ from spamgate.smpp.pdu import (
     Unbind,
     UnbindResp,
     encode,
-    error_response,
 )
 from spamgate.smpp.session import (
     Closed,
@@ -55,6 +54,8 @@ from spamgate.smpp.session import (
     ProtocolError,
     RequestFailed,
     ResponseReceived,
+    answer_undecodable,
+    error_pdu,
 )
 
 __all__ = [
@@ -226,16 +227,9 @@ class EsmeSession:
             try:
                 pdu = self._reader.next_pdu()
             except PduError as err:
-                self._out.append(encode(error_response(err)))
-                events.append(
-                    ProtocolError(
-                        status=err.command_status,
-                        reason=err.reason,
-                        sequence_number=err.sequence_number,
-                        command_id=err.command_id,
-                        fatal=err.fatal,
-                    )
-                )
+                answer, event = answer_undecodable(err)
+                self._out.append(answer)
+                events.append(event)
                 if err.fatal:
                     self._close(f"framing lost: {err.reason}", events)
                 continue
@@ -265,8 +259,7 @@ class EsmeSession:
             status = (
                 _S.ESME_RINVBNDSTS if isinstance(pdu, DeliverSm | DataSm) else _S.ESME_RINVCMDID
             )
-            err = PduError("", command_status=status, sequence_number=seq, command_id=cid)
-            self._out.append(encode(error_response(err)))
+            self._out.append(encode(error_pdu(cid, seq, status)))
             events.append(
                 ProtocolError(
                     status=status,

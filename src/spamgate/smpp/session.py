@@ -108,6 +108,8 @@ __all__ = [
     "SmscSession",
     "SubmitReceived",
     "Throttled",
+    "answer_undecodable",
+    "error_pdu",
 ]
 
 MAX_SEQUENCE: Final = 0x7FFF_FFFF
@@ -415,10 +417,25 @@ class _Partial:
 _PartialKey: TypeAlias = tuple[int, int, bool, int, str, tuple[str, ...]]
 
 
-def _error_pdu(command_id: int, sequence_number: int, status: int) -> Pdu:
+def error_pdu(command_id: int, sequence_number: int, status: int) -> Pdu:
+    """The error answer to a request: its response with ``status``, or generic_nack."""
     return error_response(
         PduError("", command_status=status, sequence_number=sequence_number, command_id=command_id)
     )
+
+
+def answer_undecodable(err: PduError) -> tuple[bytes, ProtocolError]:
+    """What a session of either side sends back for a PDU that failed to decode (generic_nack
+    or the command's error response), and the event that reports it. The caller closes the
+    session when ``err.fatal`` (framing is lost)."""
+    event = ProtocolError(
+        status=err.command_status,
+        reason=err.reason,
+        sequence_number=err.sequence_number,
+        command_id=err.command_id,
+        fatal=err.fatal,
+    )
+    return encode(error_response(err)), event
 
 
 def _dest_key(pdu: MessagePdu) -> tuple[str, ...]:
@@ -566,16 +583,9 @@ class SmscSession:
         return events
 
     def _on_decode_error(self, err: PduError, events: list[Event]) -> None:
-        self._out.append(encode(error_response(err)))
-        events.append(
-            ProtocolError(
-                status=err.command_status,
-                reason=err.reason,
-                sequence_number=err.sequence_number,
-                command_id=err.command_id,
-                fatal=err.fatal,
-            )
-        )
+        answer, event = answer_undecodable(err)
+        self._out.append(answer)
+        events.append(event)
         if err.fatal:
             self._close(f"framing lost: {err.reason}", events)
 
@@ -587,7 +597,7 @@ class SmscSession:
             status, why = _S.ESME_RALYBND, f"while {self._state.value}"
         else:
             status, why = _S.ESME_RINVBNDSTS, f"not allowed while {self._state.value}"
-        self._out.append(encode(_error_pdu(cid, pdu.sequence_number, status)))
+        self._out.append(encode(error_pdu(cid, pdu.sequence_number, status)))
         events.append(
             ProtocolError(
                 status=status,
@@ -600,9 +610,7 @@ class SmscSession:
     def _over_window(self, pdu: Pdu, events: list[Event]) -> bool:
         if self._inflight < self._window:
             return False
-        self._out.append(
-            encode(_error_pdu(pdu.command_id, pdu.sequence_number, _S.ESME_RTHROTTLED))
-        )
+        self._out.append(encode(error_pdu(pdu.command_id, pdu.sequence_number, _S.ESME_RTHROTTLED)))
         events.append(Throttled(sequence_number=pdu.sequence_number, command_id=pdu.command_id))
         return True
 
@@ -704,7 +712,7 @@ class SmscSession:
             self._partials[key] = partial
         elif concat.seq in partial.parts:
             status = VendorStatus.SG_RDUPLICATEPART
-            self._out.append(encode(_error_pdu(pdu.command_id, pdu.sequence_number, status)))
+            self._out.append(encode(error_pdu(pdu.command_id, pdu.sequence_number, status)))
             events.append(
                 ProtocolError(
                     status=status,
@@ -753,7 +761,7 @@ class SmscSession:
     def _answer_parts(self, pdus: Sequence[MessagePdu], status: int) -> None:
         """Answer held or whole parts without a token (errors found by the session itself)."""
         for pdu in pdus:
-            self._out.append(encode(_error_pdu(pdu.command_id, pdu.sequence_number, status)))
+            self._out.append(encode(error_pdu(pdu.command_id, pdu.sequence_number, status)))
         self._inflight -= len(pdus)
         self._out.append(self._maybe_finish_unbind())
 
