@@ -83,6 +83,32 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) 
     raise SystemExit("the gateway did not start listening in time")
 
 
+async def bench_load(
+    port: int,
+    texts: list[str],
+    count: int,
+    rate: float,
+    connections: int,
+    window: int,
+    *,
+    registered_delivery: int = 0,
+) -> LoadResult:
+    """``run_load`` as the SMPP benchmarks drive it: the ``bench`` login, the shared texts."""
+    return await run_load(
+        "127.0.0.1",
+        port,
+        rate=rate,
+        count=count,
+        system_id="bench",
+        password=PASSWORD,
+        texts=texts,
+        window=window,
+        connections=connections,
+        registered_delivery=registered_delivery,
+        timeout=300,
+    )
+
+
 def _peak_rss_mb(pid: int) -> float:
     """Peak RSS (VmHWM) of the gateway and its judge worker processes, summed."""
     total = 0.0
@@ -157,20 +183,7 @@ def run(
             _wait_port(smpp_port, proc)
 
             def load(count: int, rate: float, connections: int, window: int) -> LoadResult:
-                return asyncio.run(
-                    run_load(
-                        "127.0.0.1",
-                        smpp_port,
-                        rate=rate,
-                        count=count,
-                        system_id="bench",
-                        password=PASSWORD,
-                        texts=texts,
-                        window=window,
-                        connections=connections,
-                        timeout=300,
-                    )
-                )
+                return asyncio.run(bench_load(smpp_port, texts, count, rate, connections, window))
 
             console.print("warming up (2,000 messages)…")
             load(2_000, 0, 1, 100)

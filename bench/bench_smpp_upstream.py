@@ -49,13 +49,14 @@ from bench_smpp import (
     _summary,
     _texts,
     _wait_port,
+    bench_load,
 )
 from spamgate.benchmarks import write_result
 from spamgate.config import SmppConfig
 from spamgate.domain.message import KST
 from spamgate.smpp.auth import hash_password
 from spamgate.smpp.esme import BindAnswered, DeliverReceived, EsmeConfig, EsmeSession
-from spamgate.smpp.sim import LoadResult, run_load
+from spamgate.smpp.sim import LoadResult
 
 
 def _sample(text: str, name: str, **labels: str) -> float:
@@ -129,18 +130,8 @@ async def _phase(
     forwarded0, received0, relayed0 = await asyncio.to_thread(_progress, http_port)
     cpu0 = _cpu_seconds(procs)
     start = time.perf_counter()
-    result = await run_load(
-        "127.0.0.1",
-        smpp_port,
-        rate=rate,
-        count=count,
-        system_id="bench",
-        password=PASSWORD,
-        texts=texts,
-        window=window,
-        connections=connections,
-        registered_delivery=1,
-        timeout=300,
+    result = await bench_load(
+        smpp_port, texts, count, rate, connections, window, registered_delivery=1
     )
     accepted = result.statuses.get(0, 0)
     forwarded_at = relayed_at = float("nan")
