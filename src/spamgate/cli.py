@@ -564,19 +564,21 @@ def campaigns_add(
 smpp_app = typer.Typer(help="SMPP gateway helpers.", no_args_is_help=True)
 app.add_typer(smpp_app, name="smpp")
 
+SmppPassword = Annotated[
+    str,
+    typer.Option(
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="SPAMGATE_SMPP_PASSWORD",
+        help="The SMPP bind password (1-8 characters, SMPP 3.4); only its argon2 hash is kept.",
+    ),
+]
+
 
 @smpp_app.command("hash-password")
 def smpp_hash_password(
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="SPAMGATE_SMPP_PASSWORD",
-            help="The login's password (1-8 characters, SMPP 3.4).",
-        ),
-    ],
+    password: SmppPassword,
 ) -> None:
     """Print an argon2id hash for [smpp.accounts.<system_id>] password_hash = "..."."""
     from spamgate.smpp.auth import hash_password
@@ -598,16 +600,7 @@ def smpp_hash_password(
 def smpp_set_login(
     operator: Annotated[int, typer.Option("--operator", help="The reseller's operator id.")],
     system_id: Annotated[str, typer.Option(help="SMPP system_id (1-15 characters).")],
-    password: Annotated[
-        str,
-        typer.Option(
-            prompt=True,
-            hide_input=True,
-            confirmation_prompt=True,
-            envvar="SPAMGATE_SMPP_PASSWORD",
-            help="The bind password (1-8 characters, SMPP 3.4); stored argon2-hashed.",
-        ),
-    ],
+    password: SmppPassword,
     data_dir: DataDir = Path("./var"),
 ) -> None:
     """Set (or change) a reseller's SMPP login in the registry (audited)."""
