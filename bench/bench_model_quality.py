@@ -48,7 +48,7 @@ from spamgate.benchmarks import write_result
 from spamgate.domain.message import KST
 from spamgate.model.data import Example, bucket_of, dedup_key, group_key, load_examples
 from spamgate.model.features import CONTENT_LAYOUT, FeatureLayout
-from spamgate.model.metrics import binary_metrics
+from spamgate.model.metrics import binary_metrics, count_metrics
 from spamgate.model.obfuscate import VARIANTS, obfuscate
 from spamgate.model.scoring import row_thresholds
 from spamgate.model.train import TrainOptions, featurize, fit_content
@@ -178,18 +178,8 @@ OBFUSCATION_THRESHOLD = "fpr_0.005"  # what `spamgate model eval --obfuscate` us
 
 def _pool(counts: list[dict[str, Any]]) -> dict[str, Any]:
     tp, fp, fn, tn = (sum(c[k] for c in counts) for k in ("tp", "fp", "fn", "tn"))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "tp": tp,
-        "fp": fp,
-        "fn": fn,
-        "tn": tn,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "ham_fpr": round(fp / (fp + tn), 5) if fp + tn else 0.0,
+        **count_metrics(tp, fp, fn, tn),
         "f1_range": [min(c["f1"] for c in counts), max(c["f1"] for c in counts)],
         "recall_range": [min(c["recall"] for c in counts), max(c["recall"] for c in counts)],
         "ham_fpr_range": [min(c["ham_fpr"] for c in counts), max(c["ham_fpr"] for c in counts)],

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["binary_metrics", "ranking_metrics", "threshold_at_fpr"]
+__all__ = ["binary_metrics", "count_metrics", "ranking_metrics", "threshold_at_fpr"]
 
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
@@ -28,15 +28,17 @@ def threshold_at_fpr(ham_scores: Floats, fpr: float) -> float:
 def binary_metrics(y: Bools, p: Floats, threshold: float) -> dict[str, Any]:
     """Counts, precision, recall, F1 and ham FPR of ``p >= threshold`` against ``y``."""
     pred = p >= threshold
-    tp = int(np.sum(pred & y))
-    fp = int(np.sum(pred & ~y))
-    fn = int(np.sum(~pred & y))
-    tn = int(np.sum(~pred & ~y))
+    tp, fp = int(np.sum(pred & y)), int(np.sum(pred & ~y))
+    fn, tn = int(np.sum(~pred & y)), int(np.sum(~pred & ~y))
+    return {"threshold": round(threshold, 6), **count_metrics(tp, fp, fn, tn)}
+
+
+def count_metrics(tp: int, fp: int, fn: int, tn: int) -> dict[str, Any]:
+    """The counts with precision, recall, F1 (4 places) and ham FPR (5 places)."""
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "threshold": round(threshold, 6),
         "tp": tp,
         "fp": fp,
         "fn": fn,
