@@ -56,6 +56,7 @@ from spamgate.errors import InputError
 from spamgate.pipeline import MessageFields, Pipeline
 from spamgate.smpp.auth import Authenticator, BindDecision
 from spamgate.smpp.batched import BatchedWriter
+from spamgate.smpp.deadline import DeadlineTimer
 from spamgate.smpp.forward import Forwarder, ForwardError, ForwardItem
 from spamgate.smpp.gate import SendGate, throttle_verdict
 from spamgate.smpp.mapping import input_error_status, status_for, verdict_tlvs
@@ -332,8 +333,7 @@ class _Connection(asyncio.Protocol):
         self.decision: BindDecision | None = None
         self.peer = "?"
         self.log = _SessionLog(log, {"peer": "?", "system_id": None})
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
+        self._timer = DeadlineTimer(self.loop, self._on_timer)
         self._deliveries: dict[int, asyncio.Future[ResponseReceived]] = {}
         self._protocol_errors = 0
         self._bound_kind: str | None = None
@@ -366,9 +366,7 @@ class _Connection(asyncio.Protocol):
             self._abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         try:
             self._handle(self.session.connection_lost(), self.loop.time())
         except Exception:
@@ -410,23 +408,10 @@ class _Connection(asyncio.Protocol):
             self.transport.abort()
 
     def _arm_timer(self) -> None:
-        when = self.session.get_timer()
-        if when is None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-            return
-        if self._timer is not None:
-            if self._timer_when <= when:
-                return  # the armed timer fires first; it re-arms for later deadlines
-            self._timer.cancel()
-        self._timer_when = when
-        self._timer = self.loop.call_at(when, self._on_timer)
+        self._timer.arm(self.session.get_timer())
 
-    def _on_timer(self) -> None:
-        self._timer = None
+    def _on_timer(self, now: float) -> None:
         try:
-            now = max(self.loop.time(), self._timer_when)
             events = self.session.handle_timer(now)
             if events:
                 self._handle(events, now)

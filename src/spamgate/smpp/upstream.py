@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from spamgate.smpp.batched import BatchedWriter
+from spamgate.smpp.deadline import DeadlineTimer
 from spamgate.smpp.esme import (
     BindAnswered,
     DeliverReceived,
@@ -97,8 +98,7 @@ class _LinkProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.bound: asyncio.Future[int] = self.loop.create_future()
         self.lost: asyncio.Future[None] = self.loop.create_future()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_when = 0.0
+        self._timer = DeadlineTimer(self.loop, self._on_timer)
         self._errors = 0
         self._writer = BatchedWriter(self.loop)
 
@@ -117,9 +117,7 @@ class _LinkProtocol(asyncio.Protocol):
         self.arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._timer.cancel()
         self.handle(self.session.connection_lost())
         if not self.bound.done():
             self.bound.set_exception(ConnectionError("connection lost before the bind answer"))
@@ -147,20 +145,11 @@ class _LinkProtocol(asyncio.Protocol):
                 self.transport.abort()
 
     def arm(self) -> None:
-        when = self.session.get_timer()
-        if when is None:
-            return
-        if self._timer is not None:
-            if self._timer_when <= when:
-                return
-            self._timer.cancel()
-        self._timer_when = when
-        self._timer = self.loop.call_at(when, self._on_timer)
+        self._timer.arm(self.session.get_timer())
 
-    def _on_timer(self) -> None:
-        self._timer = None
+    def _on_timer(self, now: float) -> None:
         try:
-            self.handle(self.session.handle_timer(max(self.loop.time(), self._timer_when)))
+            self.handle(self.session.handle_timer(now))
             self.flush()
             self.arm()
         except Exception:
