@@ -220,15 +220,24 @@ class Esme:
         sender: str = "0212345678",
         recipient: str = RECIPIENT,
     ) -> Pdu:
-        return self.request(
-            SubmitSm(
-                sequence_number=next(self.seq),
-                source_addr=sender,
-                destination_addr=recipient,
-                data_coding=8,
-                short_message=encode_text(text, 8),
-                tlvs=tuple(tlvs),
-            )
+        return self.request(self.message(text, tlvs=tlvs, sender=sender, recipient=recipient))
+
+    def message(
+        self,
+        text: str = TEXT,
+        *,
+        tlvs: Sequence[Tlv] = (),
+        sender: str = "0212345678",
+        recipient: str = RECIPIENT,
+    ) -> SubmitSm:
+        """The next submit_sm (UCS-2), numbered, not sent."""
+        return SubmitSm(
+            sequence_number=next(self.seq),
+            source_addr=sender,
+            destination_addr=recipient,
+            data_coding=8,
+            short_message=encode_text(text, 8),
+            tlvs=tuple(tlvs),
         )
 
     def submit_multi(

@@ -216,17 +216,6 @@ def _pipelined(esme: Esme, pdus: list[SubmitSm]) -> dict[int, int]:
     return {a.sequence_number: a.command_status for a in answers}
 
 
-def _signed(gateway: Gateway, esme: Esme, proof: Tlv) -> SubmitSm:
-    return SubmitSm(
-        sequence_number=next(esme.seq),
-        source_addr="0212345678",
-        destination_addr=RECIPIENT,
-        data_coding=8,
-        short_message=encode_text(TEXT, 8),
-        tlvs=(proof,),
-    )
-
-
 def test_proofs_of_one_batch_are_checked_together_and_a_replay_in_it_is_refused(
     gateway: Gateway, esme: Esme
 ) -> None:
@@ -235,7 +224,7 @@ def test_proofs_of_one_batch_are_checked_together_and_a_replay_in_it_is_refused(
     replayed = gateway.proof(nonce=new_nonce())
     good = [gateway.proof(nonce=new_nonce()) for _ in range(3)]
     bad = gateway.proof(secret="0" * 64)
-    pdus = [_signed(gateway, esme, tlv) for tlv in (replayed, replayed, *good, bad)]
+    pdus = [esme.message(tlvs=[tlv]) for tlv in (replayed, replayed, *good, bad)]
     statuses = _pipelined(esme, pdus)
     first, second, *rest = (statuses[p.sequence_number] for p in pdus)
     assert sorted([first, second]) == sorted([S.ESME_ROK, AUTHFAIL])
