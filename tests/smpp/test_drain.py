@@ -170,6 +170,33 @@ def test_a_reseller_too_slow_for_the_fast_path_gets_the_receipt_kept_and_retried
     asyncio.run(run())
 
 
+def test_waiting_for_a_window_that_never_opens_keeps_no_pile_of_waiters(
+    tmp_path: Path, gw_pipeline: Pipeline
+) -> None:
+    """A reseller that never answers its receipts: each one waits fast_timeout, is kept, and
+    its waiter does not linger."""
+
+    async def run() -> None:
+        sim = SimSmsc(system_id="gw", password="gwpw")
+        await sim.start()
+        links = [link_settings("a", sim.port)]
+        async with running_gateway(tmp_path, gw_pipeline, links, out_window=1) as gw:
+            gw.relay.fast_timeout = 0.05
+            reseller = await Reseller.connect(gw.port)
+            reseller.answer_delay = 3600.0  # never, within the test
+            await _submit_all(reseller, 30)
+            for _ in range(200):
+                if gw.sample("spamgate_upstream_receipts_total", outcome="kept") >= 29:
+                    break
+                await asyncio.sleep(0.02)
+            assert gw.sample("spamgate_upstream_receipts_total", outcome="kept") >= 29
+            assert len(gw.server._room_waiters.get("reseller", ())) <= 1  # the one still waiting
+            reseller.close()
+        await sim.close()
+
+    asyncio.run(run())
+
+
 def test_receipt_waits_for_the_reseller_to_bind(tmp_path: Path, gw_pipeline: Pipeline) -> None:
     async def run() -> None:
         sim = SimSmsc(receipt_delay_ms=100)

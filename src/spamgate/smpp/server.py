@@ -744,11 +744,16 @@ class SmppServer:
         ):
             return False
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._room_waiters.setdefault(system_id, deque()).append(future)
+        waiters = self._room_waiters.setdefault(system_id, deque())
+        waiters.append(future)
         try:
             async with asyncio.timeout(timeout):
                 await future
         except TimeoutError:
+            # No slot came free in time: leave no waiter behind (a reseller that never
+            # answers would otherwise pile them up).
+            with contextlib.suppress(ValueError):
+                waiters.remove(future)
             return False
         return True
 
