@@ -119,3 +119,58 @@ def test_policy_can_disable_the_model() -> None:
 def test_band_thresholds_must_be_ordered() -> None:
     with pytest.raises(ValidationError, match="low <= medium <= high"):
         ContentModelOptions(high=0.5, medium=0.9, low=0.2)
+
+
+def _top_one_by_one(model: ContentModel, text: str, k: int) -> list[str]:
+    """The explanation rule spelled out for one message, the slow obvious way."""
+    from spamgate.model.features import extract
+
+    grams = extract([text], model.layout)
+    totals: dict[int, float] = {}
+    first: dict[int, int] = {}
+    for row, (col, length, value) in enumerate(
+        zip(grams.col.tolist(), grams.length.tolist(), grams.value.tolist(), strict=True)
+    ):
+        if length < 2:
+            continue
+        totals[col] = totals.get(col, 0.0) + float(model._coef[col]) * value
+        first.setdefault(col, row)
+    ranked = sorted((c for c in totals if totals[c] > 0), key=lambda c: (-totals[c], c))
+    names: list[str] = []
+    for col in ranked[: 8 * k + 16]:
+        start, length = int(grams.start[first[col]]), int(grams.length[first[col]])
+        name = grams.joined[start : start + length].strip()
+        if len(name) < 2 or any(name in seen or seen in name for seen in names):
+            continue
+        names.append(name)
+        if len(names) == k:
+            break
+    return names
+
+
+def test_batched_explanations_match_one_message_at_a_time() -> None:
+    model = ContentModel.load_default()
+    texts = [
+        normalize(t).text
+        for t in (
+            "(광고) 대출 가능 최저금리 당일입금 문의 010-1234-5678 무료거부 080-123-4567",
+            "WINNER!! You have won a £1000 prize. Call 09061701461 to claim now",
+            "안녕하세요 내일 회의는 3시입니다",
+            "[Web발신] 고객님 택배 주소지 불일치 확인 bit.ly/3xYz 바로가기",
+            "",
+            "free free free free entry txt WIN to 80086 now",
+            "카지노 첫충 30% 매충 10% 토토 사이트 가입코드 777",
+        )
+    ]
+    scores = model.score_normalized(texts, explain_above=0.0, k=5)
+    explained = 0
+    for text, score in zip(texts, scores, strict=True):
+        assert list(score.top_features) == _top_one_by_one(model, text, 5), text
+        explained += bool(score.top_features)
+    assert explained >= 5
+    # Above the bar only; the rest get no names.
+    strict = model.score_normalized(texts, explain_above=0.9)
+    for loose, tight in zip(scores, strict, strict=True):
+        assert tight.spam_probability == loose.spam_probability
+        assert tight.top_features == (loose.top_features if tight.spam_probability >= 0.9 else ())
+    assert model.explain(texts[1]) == _top_one_by_one(model, texts[1], 5)
