@@ -1,0 +1,108 @@
+"""Where the spool's group commit syncs: on the event loop while the disk is fast, in a worker
+thread while it is slow, and back again once it is fast."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from test_spool_compaction import _item
+
+from spamgate.smpp import spool as spool_module
+from spamgate.smpp.spool import INLINE_SYNC_BELOW, SpoolForwarder
+
+
+class _Disk:
+    """Stands in for ``os.fdatasync``: takes ``delay`` seconds, notes the calling thread."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.threads: list[int] = []
+        self._real = os.fdatasync
+
+    def __call__(self, fd: int) -> None:
+        self.threads.append(threading.get_ident())
+        self._real(fd)
+        time.sleep(self.delay)
+
+
+def test_sync_runs_on_the_loop_while_fast_in_a_thread_while_slow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = _Disk()
+    monkeypatch.setattr(spool_module.os, "fdatasync", disk)
+
+    async def run() -> tuple[SpoolForwarder, int, list[int], list[int], list[int], int]:
+        spool = SpoolForwarder(tmp_path / "s.wal")
+        loop_thread = threading.get_ident()
+        for i in range(5):
+            await spool.forward([_item(f"fast{i}")])
+        fast = list(disk.threads)
+        disk.threads.clear()
+        disk.delay = 4 * INLINE_SYNC_BELOW
+        # The loop keeps running while a slow sync is in a thread: count its ticks.
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.get_running_loop().create_task(ticker())
+        for i in range(6):
+            await spool.forward([_item(f"slow{i}")])
+        task.cancel()
+        slow = list(disk.threads)
+        disk.threads.clear()
+        disk.delay = 0.0
+        for i in range(30):
+            await spool.forward([_item(f"again{i}")])
+        again = list(disk.threads)
+        return spool, loop_thread, fast, slow, again, ticks
+
+    spool, loop_thread, fast, slow, again, ticks = asyncio.run(run())
+    assert fast == [loop_thread] * 5, "a fast disk is synced on the loop"
+    # The first slow sync still runs inline (nothing measured it yet); the average then passes
+    # the bar and the next ones go to a worker thread.
+    assert slow[0] == loop_thread
+    assert all(t != loop_thread for t in slow[2:]), slow
+    assert ticks > 10, "the loop ran while the slow syncs were in a thread"
+    # Fast again: the thread's own timings bring the average down and the syncs come back.
+    assert again[-5:] == [loop_thread] * 5
+    assert spool.sync_seconds < INLINE_SYNC_BELOW
+    assert spool.syncs == 41 and 0 < spool.inline_syncs < 41
+    spool.close()
+    # Every message is durable and readable whichever way it was synced.
+    reopened = SpoolForwarder(tmp_path / "s.wal")
+    assert len(reopened.pending()) == 41
+    reopened.close()
+
+
+def test_a_failed_inline_write_is_refused_and_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spamgate.smpp.forward import ForwardError
+
+    def broken(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    async def run() -> SpoolForwarder:
+        spool = SpoolForwarder(tmp_path / "s.wal")
+        await spool.forward([_item("kept")])
+        monkeypatch.setattr(spool_module.os, "fdatasync", broken)
+        with pytest.raises(ForwardError):
+            await spool.forward([_item("lost")])
+        monkeypatch.undo()
+        await spool.forward([_item("after")])
+        return spool
+
+    spool = asyncio.run(run())
+    spool.close()
+    reopened = SpoolForwarder(tmp_path / "s.wal")
+    assert [r["id"] for r in reopened.pending()] == ["kept", "after"]
+    reopened.close()
