@@ -18,6 +18,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,6 +168,18 @@ async def run_gateway(application: Any, settings: Settings, *, log_level: str = 
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    # uvicorn re-raises SIGTERM/SIGINT once its own shutdown is done: under the default handler
+    # that killed the process before the SMPP side below could unbind its sessions and stop its
+    # judge workers. Noting the signal instead lets the shutdown finish; the process then exits.
+    previous = _note_exit_signals(server)
+    try:
+        await _serve_both(server, application, settings)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+async def _serve_both(server: Any, application: Any, settings: Settings) -> None:
     smpp: SmppServer | None = None
     upstream: UpstreamService | None = None
     if settings.smpp_port:
@@ -190,3 +204,17 @@ async def run_gateway(application: Any, settings: Settings, *, log_level: str = 
                 result = close()
                 if asyncio.iscoroutine(result):
                     await result
+
+
+def _note_exit_signals(server: Any) -> dict[int, Any]:
+    """Outside uvicorn's own handling (start-up, and after its shutdown), SIGINT/SIGTERM ask
+    uvicorn to stop instead of killing the process (main thread only); returns the previous
+    handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def note(sig: int, frame: object) -> None:
+        log.info("signal %d: shutting down (종료 중)", sig)
+        server.should_exit = True
+
+    return {sig: signal.signal(sig, note) for sig in (signal.SIGINT, signal.SIGTERM)}
