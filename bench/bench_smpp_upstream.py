@@ -14,12 +14,15 @@ between the phases).
 3. paced: 2,000 msg/s for 10 s: p50/p99 of submit_sm → submit_sm_resp with the upstream leg busy.
 
 Targets (issue 6): ≥ 5,000 submit_sm/s sustained, p99 ≤ 20 ms at 2,000/s, RSS ≤ 400 MB.
+``SPAMGATE_BENCH_JUDGE_WORKERS=N`` judges in N worker processes (``[smpp] judge_workers``; the
+CPU line then shows them as ``workers``, and the peak RSS adds theirs).
 Writes ``bench/results/smpp_upstream.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -108,8 +111,14 @@ class _ReceiptSink(asyncio.Protocol):
 
 
 def _cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
-    """CPU seconds (user + system) so far of each process, this one as ``load``."""
+    """CPU seconds (user + system) so far of each process, this one as ``load``, and the
+    gateway's judge worker processes (``[smpp] judge_workers``) as ``workers``."""
     seconds = {name: sum(proc.cpu_times()[:2]) for name, proc in procs.items()}
+    workers = 0.0
+    for child in procs["gateway"].children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            workers += sum(child.cpu_times()[:2])
+    seconds["workers"] = workers
     own = os.times()
     seconds["load"] = own.user + own.system
     return seconds
@@ -162,6 +171,8 @@ def run(
     sustained_count = max(messages, 1_000)
     paced_count = min(sustained_count, PACED_RATE * 10)
     exe = Path(sys.executable).with_name("spamgate")
+    # As in bench smpp: judge in that many worker processes (0: on the gateway's event loop).
+    workers = int(os.environ.get("SPAMGATE_BENCH_JUDGE_WORKERS", "0"))
     with tempfile.TemporaryDirectory(prefix="spamgate-bench-upstream-") as tmp:
         workdir = Path(tmp)
         conf = workdir / "bench.toml"
@@ -169,7 +180,10 @@ def run(
         extra = config.read_text("utf-8") + "\n" if config is not None else ""
         rates = "[smpp.rates]\nreseller = 1000000\n\n" if "rates" in SmppConfig.model_fields else ""
         conf.write_text(
-            extra + "[smpp]\nwindow = 1000\n\n" + rates + "[smpp.accounts.bench]\n"
+            extra
+            + f"[smpp]\nwindow = 1000\njudge_workers = {workers}\n\n"
+            + rates
+            + "[smpp.accounts.bench]\n"
             f'password_hash = "{hashed}"\n',
             "utf-8",
         )
@@ -251,6 +265,7 @@ def run(
             "all_receipts_after_s": round(p_rel, 3),
             "cpu_us_per_message": p_cpu,
         },
+        "judge_workers": workers,
         "gateway_peak_rss_mb": round(rss, 1),
         "gateway_errors_in_log": crashed,
         "targets": {
@@ -291,7 +306,7 @@ def run(
     console.print(table)
     console.print(
         f"end to end (accepted → forwarded to the SMSC): {e2e_rate:,.0f}/s; gateway peak RSS "
-        f"{rss:.0f} MB; targets: ≥ {TARGET_MSG_PER_S:,}/s "
+        f"{rss:.0f} MB ({workers} judge worker(s)); targets: ≥ {TARGET_MSG_PER_S:,}/s "
         f"({'met' if met['msg_per_s'] else 'NOT met'}), p99 ≤ {TARGET_P99_MS:g} ms at "
         f"{PACED_RATE:,}/s ({'met' if met['p99_ms_at_2000'] else 'NOT met'})"
     )

@@ -45,8 +45,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 from spamgate.config import SmppConfig
@@ -54,11 +54,20 @@ from spamgate.domain.message import Message, SendProof
 from spamgate.domain.verdict import Action, Verdict
 from spamgate.errors import InputError
 from spamgate.pipeline import MessageFields, Pipeline
+from spamgate.registry.view import BoundView
 from spamgate.smpp.auth import Authenticator, BindDecision
 from spamgate.smpp.batched import BatchedWriter
 from spamgate.smpp.deadline import DeadlineTimer
 from spamgate.smpp.forward import Forwarder, ForwardError, ForwardItem
 from spamgate.smpp.gate import SendGate, throttle_verdict
+from spamgate.smpp.judge_workers import (
+    WorkerBatch,
+    WorkerSpec,
+    init_worker,
+    judge_fields,
+    judge_in_worker,
+    ping,
+)
 from spamgate.smpp.mapping import input_error_status, status_for, verdict_tlvs
 from spamgate.smpp.metrics import SmppMetrics
 from spamgate.smpp.pdu import (
@@ -122,8 +131,8 @@ class ServerConfig:
     session: SessionConfig = field(default_factory=SessionConfig)
     judge_batch: int = 64
     judge_in_thread: bool = False
-    judge_workers: int = 0  # > 0: judge in that many worker processes (spawned, own pipeline)
-    worker_policy: Path | None = None  # the policy file the worker processes load
+    judge_workers: int = 0  # > 0: judge in that many worker processes (see judge_workers.py)
+    worker: WorkerSpec | None = None  # what the worker processes build; needed when > 0
     labels: Mapping[str, str] = field(default_factory=lambda: dict(_DEFAULT_LABELS))
     node_id: str | None = None  # message_id prefix; random per start when None
 
@@ -202,44 +211,13 @@ class _Ack:
 _Result = Verdict | InputError
 
 
-_worker_pipeline: Pipeline | None = None
-
-
-def _worker_init(policy: Path | None) -> None:
-    """In a judge worker process: load the pipeline once and warm it up."""
-    global _worker_pipeline
-    _worker_pipeline = Pipeline.from_config(policy)
-    _judge_fields(_worker_pipeline, [MessageFields("warm-up", recipient="01098765432")])
-
-
-def _judge_in_worker(batch: list[MessageFields]) -> list[Verdict | InputError]:
-    assert _worker_pipeline is not None, "worker not initialised"
-    return _judge_fields(_worker_pipeline, batch)
-
-
-def _judge_fields(pipeline: Pipeline, batch: Sequence[MessageFields]) -> list[Verdict | InputError]:
-    """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
-    results: list[Verdict | InputError | None] = [None] * len(batch)
-    messages = []
-    slots = []
-    for i, fields in enumerate(batch):
-        try:
-            messages.append(pipeline.parse(fields))
-            slots.append(i)
-        except InputError as exc:
-            results[i] = exc
-    if messages:
-        for slot, verdict in zip(slots, pipeline.judge_batch(messages), strict=True):
-            results[slot] = verdict
-    return [r for r in results if r is not None]
-
-
 class _Judge:
     """Batches messages from every connection into ``Pipeline`` calls.
 
     Inline (default): one batch at a time on the loop. ``judge_in_thread``: one worker thread.
-    ``judge_workers`` N: N spawned processes, each with its own pipeline (loaded from
-    ``worker_policy``), up to N batches at once, so judging uses other cores than the loop's.
+    ``judge_workers`` N: N spawned processes, each with the whole pipeline
+    (:mod:`spamgate.smpp.judge_workers`), two batches in flight per worker so a worker never
+    waits for the loop between batches.
     """
 
     def __init__(self, server: SmppServer) -> None:
@@ -247,22 +225,39 @@ class _Judge:
         self._queue: deque[_Job] = deque()
         self._wakeup = asyncio.Event()
         config = server.config
-        self._in_process = config.judge_workers > 0
+        self._workers = config.judge_workers
+        self._spec = config.worker
+        if self._workers and self._spec is None:
+            raise ValueError("judge_workers needs a WorkerSpec (ServerConfig.worker)")
         self._executor: Executor | None = None
-        if self._in_process:
-            self._executor = ProcessPoolExecutor(
-                config.judge_workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init,
-                initargs=(config.worker_policy,),
-            )
-        elif config.judge_in_thread:
+        if config.judge_in_thread and not self._workers:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="spamgate-judge")
-        self._consumers = max(1, config.judge_workers)
+        self._consumers = 2 * self._workers if self._workers else 1
         self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self) -> None:
+    def _start_pool(self) -> ProcessPoolExecutor:
+        spec = self._spec
+        assert spec is not None
+        pool = ProcessPoolExecutor(
+            self._workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=init_worker,
+            initargs=(spec,),
+        )
+        self._executor = pool
+        return pool
+
+    async def start(self) -> None:
+        """Start the consumers; with worker processes, wait until each has built its pipeline
+        (a few seconds: the models), so the first messages do not wait for it."""
         loop = asyncio.get_running_loop()
+        if self._workers:
+            pool = self._start_pool()
+            # One ping per worker, all at once: the pool spawns a process for each.
+            pids = await asyncio.gather(
+                *(loop.run_in_executor(pool, ping) for _ in range(self._workers))
+            )
+            log.info("judging in %d worker processes: %s", self._workers, sorted(set(pids)))
         self._tasks = [
             loop.create_task(self._run(), name=f"smpp-judge-{i}") for i in range(self._consumers)
         ]
@@ -285,8 +280,37 @@ class _Judge:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    async def _run(self) -> None:
+    async def _in_worker(self, batch: list[_Job], fields: list[MessageFields]) -> list[_Result]:
+        server = self._server
+        verified = [job.proof_key for job in batch if job.proof_key is not None]
+        version = None
+        gate = server.gate
+        if gate is not None and gate.registry is not None:
+            view = gate.registry.inner.view()
+            if isinstance(view, BoundView):
+                version = view.snapshot.version
+        work = WorkerBatch(fields, verified, version)
         loop = asyncio.get_running_loop()
+        for attempt in (1, 2):
+            pool = self._executor
+            assert isinstance(pool, ProcessPoolExecutor)
+            try:
+                return await loop.run_in_executor(pool, judge_in_worker, work)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory). Judging has no effect but the burst
+                # counts, and the gate has spent these proofs' nonces, so the batch goes once
+                # more to a fresh pool rather than answering ESME_RSYSERR to messages a client
+                # could only resend as replays. A batch that breaks the new pool too is answered
+                # ESME_RSYSERR (nothing was acknowledged, so nothing is lost).
+                if self._executor is pool:
+                    log.error("a judge worker process died; starting a new pool")
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._start_pool()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _run(self) -> None:
         server = self._server
         limit = server.config.judge_batch
         queue = self._queue
@@ -298,13 +322,16 @@ class _Judge:
             batch = [queue.popleft() for _ in range(min(limit, len(queue)))]
             try:
                 throttled = await server._limit(batch, await server._verify(batch))
-                fields = [job.fields for job, t in zip(batch, throttled, strict=True) if t is None]
+                passed = [job for job, t in zip(batch, throttled, strict=True) if t is None]
+                fields = [job.fields for job in passed]
                 if not fields:
                     judged: list[_Result] = []
-                elif self._in_process:
-                    judged = await loop.run_in_executor(self._executor, _judge_in_worker, fields)
+                elif self._workers:
+                    judged = await self._in_worker(passed, fields)
                 elif self._executor is not None:
-                    judged = await loop.run_in_executor(self._executor, server.judge_batch, fields)
+                    judged = await asyncio.get_running_loop().run_in_executor(
+                        self._executor, server.judge_batch, fields
+                    )
                 else:
                     judged = server.judge_batch(fields)
                 if len(judged) == len(batch):
@@ -647,7 +674,7 @@ class SmppServer:
     async def start(self, host: str = "127.0.0.1", port: int = 2775) -> None:
         """Listen on ``host:port`` (port 0 picks a free one; see ``port``)."""
         loop = asyncio.get_running_loop()
-        self._judge.start()
+        await self._judge.start()
         logins = self.gate.logins if self.gate is not None else None
         if logins is not None:
             await logins.refresh()  # the first standing before the first bind
@@ -769,7 +796,7 @@ class SmppServer:
 
     def judge_batch(self, batch: Sequence[MessageFields]) -> list[_Result]:
         """Parse and judge ``batch`` in order: a verdict, or the ``InputError`` that refused it."""
-        return _judge_fields(self.pipeline, batch)
+        return judge_fields(self.pipeline, batch)
 
     async def _verify(self, batch: Sequence[_Job]) -> list[Verdict | None]:
         """The per-send proofs of a batch, checked at once (``SendGate.verify``): per job, None

@@ -38,6 +38,7 @@ from spamgate.smpp.auth import (
 )
 from spamgate.smpp.forward import Forwarder, InMemoryForwarder
 from spamgate.smpp.gate import PreverifiedSource, SendGate
+from spamgate.smpp.judge_workers import WorkerSpec
 from spamgate.smpp.metrics import SmppMetrics
 from spamgate.smpp.ratelimit import RATES_FILE, RateTable, SendLimiter, open_storage
 from spamgate.smpp.server import ServerConfig, SmppServer
@@ -117,7 +118,9 @@ def build_smpp_server(
         pipeline,
         authenticator,
         forwarder,
-        config=ServerConfig.from_smpp_config(smpp, worker_policy=settings.config),
+        config=ServerConfig.from_smpp_config(
+            smpp, worker=WorkerSpec(settings, registry=source is not None)
+        ),
         metrics=metrics,
         gate=gate,
     )
