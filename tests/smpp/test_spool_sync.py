@@ -106,3 +106,28 @@ def test_a_failed_inline_write_is_refused_and_cut(
     reopened = SpoolForwarder(tmp_path / "s.wal")
     assert [r["id"] for r in reopened.pending()] == ["kept", "after"]
     reopened.close()
+
+
+def test_an_idle_spool_commits_at_once_and_a_busy_turn_shares_one_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = _Disk()
+    monkeypatch.setattr(spool_module.os, "fdatasync", disk)
+
+    async def run() -> tuple[SpoolForwarder, int, int]:
+        spool = SpoolForwarder(tmp_path / "s.wal")
+        # Alone in its loop turn: durable before forward() returns, without a turn in between.
+        forward = spool.forward([_item("alone")])
+        with pytest.raises(StopIteration):
+            forward.send(None)  # ran to its end: it never waited for a loop turn
+        alone = spool.syncs
+        await asyncio.sleep(0)
+        # Twenty at once: the first commits at once, the rest share one group commit.
+        await asyncio.gather(*(spool.forward([_item(f"m{i}")]) for i in range(20)))
+        return spool, alone, spool.syncs
+
+    spool, alone, after = asyncio.run(run())
+    assert alone == 1
+    assert after == 3, after
+    assert len(spool.pending()) == 21
+    spool.close()
