@@ -12,7 +12,7 @@ score up the most; the names come from the same extraction that produced the col
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -84,7 +84,9 @@ class ContentModel:
                 raise ModelError(f"weights lack the array {name!r}", path=artifact.path)
         if arrays["coef"].shape != (layout.width,) or arrays["intercept"].shape != (1,):
             raise ModelError("coef/intercept shapes do not fit the layout", path=artifact.path)
-        self.artifact = artifact
+        #: the artifact's path, metadata and layout; its float64 arrays are not kept (8 MB a
+        #: process): the model holds the float32 copies it scores with
+        self.artifact = replace(artifact, arrays={})
         self.layout = layout
         self.meta = artifact.meta
         self.model_id = artifact.meta.model_id
@@ -102,15 +104,16 @@ class ContentModel:
             and (fine.shape != (layout.width,) or fine_b.shape != (1,))
         ):
             raise ModelError("fine_coef/fine_intercept do not fit the layout", path=artifact.path)
-        self._fine = fine.astype(np.float32) if fine is not None else None
-        # Both models' weights side by side, one 8-byte item per column: scoring fetches both
-        # for each n-gram with one gather from the table (the gather is most of a margin's
-        # cost; two separate gathers took 60 % longer).
-        self._pairs = (
-            np.stack([self._coef, self._fine], axis=1).view(np.uint64).ravel()
-            if self._fine is not None
-            else None
-        )
+        self._fine: npt.NDArray[np.float32] | None = None
+        self._pairs: npt.NDArray[np.uint64] | None = None
+        if fine is not None:
+            # Both models' weights side by side, one 8-byte item per column: scoring fetches
+            # both for each n-gram with one gather from the table (the gather is most of a
+            # margin's cost; two separate gathers took 60 % longer). The single-model arrays
+            # are views of it.
+            table = np.stack([self._coef, fine.astype(np.float32)], axis=1)
+            self._coef, self._fine = table[:, 0], table[:, 1]
+            self._pairs = table.view(np.uint64).ravel()
         self._fine_b = float(fine_b[0]) if fine_b is not None else 0.0
         classes = artifact.meta.fine_classes or ["spam"]
         self._fine_classes = classes if len(classes) == 2 else ["spam", "spam"]

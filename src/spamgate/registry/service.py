@@ -284,8 +284,10 @@ class Registry:
         *,
         clock: Callable[[], datetime] = _utcnow,
         numbers: NumberStatusRegistry | None = None,
+        upgrade: bool = True,
     ) -> Registry:
-        """Open (creating and migrating on first use) the database ``settings`` name.
+        """Open (creating and migrating on first use, unless ``upgrade`` is False) the database
+        ``settings`` name.
 
         Per-send nonces are shared through Redis when ``settings.redis_url`` is set (several
         gateway nodes), else remembered in this process."""
@@ -297,7 +299,7 @@ class Registry:
                 settings.redis_url, prefix=settings.redis_prefix, window=settings.persend_max_skew
             )
         return cls(
-            Database.open(settings),
+            Database.open(settings, upgrade=upgrade),
             hasher=SecretHasher.from_settings(settings),
             clock=clock,
             data_dir=Path(settings.data_dir),
