@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from registry_support import Chain, FakeClock, build_chain, make_registry
-from spamgate.checks.registry_view import AccountStanding, SendAuth
+from spamgate.checks.registry_view import AccountStanding, AccountState, SendAuth
 from spamgate.config import load_policy
 from spamgate.domain.verdict import Verdict
 from spamgate.pipeline import MessageFields, Pipeline
@@ -202,6 +202,13 @@ class FakeView:
 
     def certification(self, standing: AccountStanding) -> str | None:
         return None
+
+    def account_state(self, account_id: str) -> AccountState | None:
+        standing = self.account(account_id)
+        return None if standing is None else (standing, self.certification(standing))
+
+    def sender_flagged(self, number: str) -> bool:
+        return self.theft_protected(number) or self.blocked_number(number) is not None
 
     def theft_protected(self, number: str) -> bool:
         return False

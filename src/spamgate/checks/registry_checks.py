@@ -116,7 +116,7 @@ class RegistryCheck(Check[RegistryOptions]):
         hits: list[Hit] = []
         sender = ctx.sender
         sender_digits = sender.digits if sender is not None else ""
-        if sender_digits:
+        if sender_digits and view.sender_flagged(sender_digits):  # one probe for most senders
             if view.theft_protected(sender_digits):
                 hits.append(Hit("SENDER_THEFT_PROTECTED", sender_digits))
             blocked = view.blocked_number(sender_digits)
@@ -144,20 +144,19 @@ class RegistryCheck(Check[RegistryOptions]):
             and (self._require_proof or auth is not _MISSING)
         ):
             hits.append(Hit("PER_SEND_AUTH_FAILED", f"account {account_id[:32]}: {auth.value}"))
-        standing = view.account(account_id)
-        if standing is None:
+        account_state = view.account_state(account_id)  # account() and certification() at once
+        if account_state is None:
             return hits
+        standing, state = account_state
         if standing.suspended:
             hits.append(Hit("ACCOUNT_SUSPENDED", f"account {account_id}"))
-        if standing.reseller_id is not None:
-            state = view.certification(standing)
-            if state != _CERTIFIED:
-                hits.append(
-                    Hit(
-                        "RESELLER_NOT_CERTIFIED",
-                        f"reseller {standing.reseller_id}: {state or 'never applied'}",
-                    )
+        if standing.reseller_id is not None and state != _CERTIFIED:
+            hits.append(
+                Hit(
+                    "RESELLER_NOT_CERTIFIED",
+                    f"reseller {standing.reseller_id}: {state or 'never applied'}",
                 )
+            )
         if sender_digits and sender_digits not in standing.senders:
             hits.append(
                 Hit("SENDER_NOT_REGISTERED", f"{sender_digits} not on account {account_id}")

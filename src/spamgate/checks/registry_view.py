@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from spamgate.registry.number_status import NumberStatus
     from spamgate.text import ExtractedUrl
 
-__all__ = ["AccountStanding", "RegistrySource", "RegistryView", "SendAuth"]
+__all__ = ["AccountStanding", "AccountState", "RegistrySource", "RegistryView", "SendAuth"]
 
 
 class SendAuth(StrEnum):
@@ -63,6 +63,12 @@ class AccountStanding:
     certified_until: date | None = None
 
 
+#: An account with its reseller's certification state as of a view's ``now``:
+#: ``(view.account(id), view.certification(standing))``, as :meth:`RegistryView.account_state`
+#: answers it.
+AccountState = tuple[AccountStanding, str | None]
+
+
 class RegistryView(Protocol):
     """A consistent, read-only picture of the registry at one moment (``now``)."""
 
@@ -78,6 +84,17 @@ class RegistryView(Protocol):
     def certification(self, standing: AccountStanding) -> str | None:
         """The reseller's certification state as of ``now`` (``expired`` past its end date);
         None when the account's operator is no reseller (nothing to certify)."""
+        ...
+
+    def account_state(self, account_id: str) -> AccountState | None:
+        """``(account(account_id), certification(standing))`` in one probe; None if the
+        registry does not know the account."""
+        ...
+
+    def sender_flagged(self, number: str) -> bool:
+        """False when ``number`` is neither theft-protected nor on the block list, so the
+        common case costs one probe; True: ask :meth:`theft_protected` and
+        :meth:`blocked_number` (a block may have expired since)."""
         ...
 
     def theft_protected(self, number: str) -> bool:

@@ -161,6 +161,11 @@ _EXCERPT: Final = 40
 class NumberStatus(IntEnum):
     """A number's allocation status. The value is its 2-bit code in the 010 array."""
 
+    #: True for unallocated, suspended and terminated: a message to it must not be sent.
+    #: A plain attribute of each member (set below), not a property: the registry check reads
+    #: it for every message, and a property costs a Python call.
+    blocks_delivery: bool
+
     #: Not assigned to any subscriber (also: every 010 number a full snapshot does not list).
     UNALLOCATED = 0
     #: In service.
@@ -175,17 +180,15 @@ class NumberStatus(IntEnum):
         """The lower-case name used in CSV files and JSON: ``"allocated"``."""
         return self.name.lower()
 
-    @property
-    def blocks_delivery(self) -> bool:
-        """True for unallocated, suspended and terminated: a message to it must not be sent."""
-        return self is not NumberStatus.ALLOCATED
-
     @classmethod
     def from_label(cls, text: str) -> NumberStatus | None:
         """``"Allocated"`` -> ALLOCATED (case and surrounding space ignored); None if unknown."""
         return _STATUS_BY_LABEL.get(text.strip().lower())
 
 
+for _status in NumberStatus:
+    _status.blocks_delivery = _status is not NumberStatus.ALLOCATED
+del _status
 _STATUSES: Final = tuple(NumberStatus)  # index = code
 _STATUS_BY_LABEL: Final = {status.label: status for status in NumberStatus}
 _ALLOWED: Final = ", ".join(status.label for status in NumberStatus)

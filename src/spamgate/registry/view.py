@@ -36,9 +36,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
-from spamgate.checks.registry_view import AccountStanding, SendAuth
+from spamgate.checks.registry_view import AccountStanding, AccountState, SendAuth
 from spamgate.domain.message import KST, Message
 from spamgate.registry.certification import effective
 from spamgate.registry.models import CertState
@@ -52,7 +53,7 @@ from spamgate.registry.number_status import (
 from spamgate.registry.persend import HmacKey, PerSendVerifier
 from spamgate.text import ExtractedUrl
 
-__all__ = ["BlockInfo", "BoundView", "RegistryCache", "RegistrySnapshot"]
+__all__ = ["BlockInfo", "BoundView", "RegistryCache", "RegistrySnapshot", "certification_on"]
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +85,88 @@ class RegistrySnapshot:
     blocked_numbers: Mapping[str, BlockInfo] = field(default_factory=dict)
     blocked_domains: Mapping[str, BlockInfo] = field(default_factory=dict)
     blocked_urls: Mapping[str, BlockInfo] = field(default_factory=dict)
+    #: Numbers theft-protected or on the block list: most senders are neither, and one probe
+    #: here says so (BoundView.sender_flagged).
+    flagged_numbers: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: The account states of the latest day asked for (see :meth:`account_states`).
+    _states: _AccountStates | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        flagged = self.theft_protected.union(self.blocked_numbers)
+        object.__setattr__(self, "flagged_numbers", flagged)
+        object.__setattr__(self, "_states", None)
 
     @classmethod
     def empty(cls) -> RegistrySnapshot:
         return cls(version=-1)
 
+    def account_states(self, today: date) -> _AccountStates:
+        """account id -> (standing, certification on ``today``), filled in as accounts are
+        asked for and shared by every view of this snapshot on that day (a certification
+        depends on "now" only through its end date). Kept for one day at a time."""
+        states = self._states
+        if states is None or states.today != today:
+            # Two threads may both build one; either is right, and the loser's is dropped.
+            states = _AccountStates(self.accounts, today)
+            object.__setattr__(self, "_states", states)
+        return states
+
+
+def certification_on(standing: AccountStanding, today: date) -> str | None:
+    """The reseller's certification state on ``today`` (None: no reseller, or it never
+    applied); see :meth:`~spamgate.checks.registry_view.RegistryView.certification`."""
+    if standing.reseller_id is None:
+        return None
+    until = standing.certified_until
+    if standing.certification == _CERTIFIED and (until is None or today <= until):
+        return _CERTIFIED  # the common case, without building enums
+    state = CertState(standing.certification) if standing.certification else None
+    current = effective(state, until, today)
+    return None if current is None else current.value
+
+
+class _AccountStates(dict[str, AccountState | None]):
+    """A memo of :func:`certification_on` per account for one day; a missing key is computed
+    on first use. Unknown account ids are not stored (anyone can send any id), so it holds at
+    most one entry per account of the snapshot."""
+
+    __slots__ = ("_accounts", "today")
+
+    def __init__(self, accounts: Mapping[str, AccountStanding], today: date) -> None:
+        super().__init__()
+        self._accounts = accounts
+        self.today = today
+
+    def __missing__(self, account_id: str) -> AccountState | None:
+        standing = self._accounts.get(account_id)
+        if standing is None:
+            return None
+        state = (standing, certification_on(standing, self.today))
+        self[account_id] = state
+        return state
+
 
 def _no_status(number: str) -> None:
     """The number-status lookup of a view without a number-status table: no data."""
     return None
+
+
+def _offline(message: Message) -> SendAuth:
+    """The proof check of a view that checks none (offline judging)."""
+    return SendAuth.OFFLINE
+
+
+def _checked_ahead(
+    outcomes: dict[int, tuple[Message, SendAuth]],
+    authenticate: Callable[[Message], SendAuth],
+    message: Message,
+) -> SendAuth:
+    """A batch view's proof check: the outcome :meth:`BoundView.batch` found for this message
+    object (its nonce is spent), once; any other message is checked as usual."""
+    done = outcomes.pop(id(message), None)
+    if done is not None and done[0] is message:
+        return done[1]
+    return authenticate(message)
 
 
 class BoundView:
@@ -104,15 +178,16 @@ class BoundView:
     __slots__ = (
         "_now_s",
         "_numbers",
-        "_outcomes",
-        "_secret_of",
         "_snapshot",
         "_today",
         "_until",
         "_verifier",
         "account",
+        "account_state",
+        "authenticate",
         "now",
         "number_status",
+        "sender_flagged",
         "theft_protected",
     )
 
@@ -120,10 +195,17 @@ class BoundView:
     # number table, so a probe costs no Python frame of its own (every message makes them).
     #: The account, or None if the registry does not know it.
     account: Callable[[str], AccountStanding | None]
+    #: The account with its certification as of ``now``, one probe; None if unknown.
+    account_state: Callable[[str], AccountState | None]
+    #: Whether a number may be theft-protected or blocked (False: certainly neither).
+    sender_flagged: Callable[[str], bool]
     #: Whether the owner of a number (canonical digits) asked that nobody send from it.
     theft_protected: Callable[[str], bool]
     #: Allocation status of a number from the number-status table; None if no data.
     number_status: Callable[[str], NumberStatus | None]
+    #: Check the message's per-send proof against its account (consumes the nonce);
+    #: :attr:`~spamgate.checks.registry_view.SendAuth.OFFLINE` when the view checks none.
+    authenticate: Callable[[Message], SendAuth]
 
     def __init__(
         self,
@@ -143,11 +225,17 @@ class BoundView:
         self._numbers = numbers
         self._verifier = verifier
         self.account = snapshot.accounts.get
-        self._secret_of = snapshot.secrets.get
+        self.account_state = snapshot.account_states(self._today).__getitem__
+        self.sender_flagged = snapshot.flagged_numbers.__contains__
         self.theft_protected = snapshot.theft_protected.__contains__
         self.number_status = _no_status if numbers is None else numbers.lookup
-        #: id(message) -> (message, outcome) checked ahead by batch(); empty on shared views.
-        self._outcomes: dict[int, tuple[Message, SendAuth]] = {}
+        self.authenticate = (
+            _offline
+            if verifier is None
+            # The verifier's check with this view's secrets and clock bound once: a message
+            # costs one Python frame (prepare() calls this for every message naming an account).
+            else partial(verifier._verify, snapshot.secrets.get, self._now_s, None)
+        )
 
     @property
     def snapshot(self) -> RegistrySnapshot:
@@ -158,14 +246,7 @@ class BoundView:
         return self._numbers
 
     def certification(self, standing: AccountStanding) -> str | None:
-        if standing.reseller_id is None:
-            return None
-        until = standing.certified_until
-        if standing.certification == _CERTIFIED and (until is None or self._today <= until):
-            return _CERTIFIED  # the common case, without building enums
-        state = CertState(standing.certification) if standing.certification else None
-        current = effective(state, standing.certified_until, self._today)
-        return None if current is None else current.value
+        return certification_on(standing, self._today)
 
     def blocked_number(self, number: str) -> str | None:
         entry = self._snapshot.blocked_numbers.get(number)
@@ -190,22 +271,6 @@ class BoundView:
                 _, _, host = host.partition(".")
         return None
 
-    def authenticate(self, message: Message) -> SendAuth:
-        outcomes = self._outcomes
-        if outcomes:
-            # batch() checked this message already (its nonce is spent): its outcome, once.
-            done = outcomes.pop(id(message), None)
-            if done is not None and done[0] is message:
-                return done[1]
-        verifier = self._verifier
-        if verifier is None:
-            return SendAuth.OFFLINE
-        account = message.account
-        if account is None:
-            return SendAuth.UNKNOWN_ACCOUNT
-        # verifier.verify() without its own frame: this runs for every message.
-        return verifier._verify(message, self._secret_of(account), self._now_s, verifier.nonces)
-
     def authenticate_many(self, messages: Sequence[Message]) -> list[SendAuth]:
         """:meth:`authenticate` for each message, in order, with one nonce-store call (one
         round trip to a shared store). Every message must name an account."""
@@ -227,11 +292,13 @@ class BoundView:
         )
         named = [message for message in messages if message.account is not None]
         if named:
-            outcomes = view._outcomes
+            #: id(message) -> (message, outcome), checked here ahead
+            outcomes: dict[int, tuple[Message, SendAuth]] = {}
             for message, outcome in zip(named, self.authenticate_many(named), strict=True):
                 # One message object twice in a batch: its first outcome here; asked again,
                 # it is checked again (and found replayed), as one by one.
                 outcomes.setdefault(id(message), (message, outcome))
+            view.authenticate = partial(_checked_ahead, outcomes, view.authenticate)
         return view
 
 

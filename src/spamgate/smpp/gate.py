@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Final
 
 from spamgate.checks.registry_view import (
     AccountStanding,
+    AccountState,
     RegistrySource,
     RegistryView,
     SendAuth,
@@ -123,6 +124,12 @@ class _PreverifiedView:
 
     def certification(self, standing: AccountStanding) -> str | None:
         return self._inner.certification(standing)
+
+    def account_state(self, account_id: str) -> AccountState | None:
+        return self._inner.account_state(account_id)
+
+    def sender_flagged(self, number: str) -> bool:
+        return self._inner.sender_flagged(number)
 
     def theft_protected(self, number: str) -> bool:
         return self._inner.theft_protected(number)
