@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from test_spool_compaction import _item
 
-from spamgate.smpp import spool as spool_module
 from spamgate.smpp.spool import INLINE_SYNC_BELOW, SpoolForwarder
 
 
@@ -34,7 +33,7 @@ def test_sync_runs_on_the_loop_while_fast_in_a_thread_while_slow(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk = _Disk()
-    monkeypatch.setattr(spool_module.os, "fdatasync", disk)
+    monkeypatch.setattr(os, "fdatasync", disk)
 
     async def run() -> tuple[SpoolForwarder, int, list[int], list[int], list[int], int]:
         spool = SpoolForwarder(tmp_path / "s.wal")
@@ -94,7 +93,7 @@ def test_a_failed_inline_write_is_refused_and_cut(
     async def run() -> SpoolForwarder:
         spool = SpoolForwarder(tmp_path / "s.wal")
         await spool.forward([_item("kept")])
-        monkeypatch.setattr(spool_module.os, "fdatasync", broken)
+        monkeypatch.setattr(os, "fdatasync", broken)
         with pytest.raises(ForwardError):
             await spool.forward([_item("lost")])
         monkeypatch.undo()
@@ -112,7 +111,7 @@ def test_an_idle_spool_commits_at_once_and_a_busy_turn_shares_one_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk = _Disk()
-    monkeypatch.setattr(spool_module.os, "fdatasync", disk)
+    monkeypatch.setattr(os, "fdatasync", disk)
 
     async def run() -> tuple[SpoolForwarder, int, int]:
         spool = SpoolForwarder(tmp_path / "s.wal")
