@@ -229,6 +229,9 @@ class SmppConfig(BaseModel):
     failed_bind_window: float = Field(default=300.0, gt=0)
     lockout: float = Field(default=900.0, ge=0)
     judge_batch: int = Field(default=64, ge=1, le=10_000)
+    #: Accepted messages the spool holds not yet forwarded, at most; beyond it a submit gets
+    #: ESME_RMSGQFUL (retry later) instead of the backlog filling the disk (about 1 KB each).
+    spool_capacity: int = Field(default=2_000_000, ge=1)
     #: Judge in this many worker processes (0: on the SMPP event loop itself).
     judge_workers: int = Field(default=0, ge=0, le=64)
     #: Failed binds that lock out a peer host (any system_id) / a system_id (any host).

@@ -49,3 +49,43 @@ def test_serve_accepts_smpp_spools_and_exports_metrics(tmp_path: Path) -> None:
         stop(proc)
         log.close()
     assert b"Traceback" not in (tmp_path / "serve.log").read_bytes()
+
+
+def test_serve_answers_queue_full_while_its_spool_is_at_capacity(tmp_path: Path) -> None:
+    """No carrier link, so nothing leaves the spool: with room for two unforwarded messages the
+    third is refused ESME_RMSGQFUL (retry later), not accepted, and the first two stay."""
+    from gate_support import Esme
+
+    from spamgate.smpp import CommandStatus
+    from spamgate.smpp.spool import SpoolForwarder
+
+    hashed = hash_password("pw", time_cost=1, memory_kib=8, parallelism=1)
+    config = tmp_path / "spamgate.toml"
+    config.write_text(
+        f'[smpp]\nspool_capacity = 2\n\n[smpp.accounts.reseller]\npassword_hash = "{hashed}"\n',
+        "utf-8",
+    )
+    http_port, smpp_port = free_port(), free_port()
+    log_path = tmp_path / "serve.log"
+    log = log_path.open("wb")
+    proc = spamgate_process(
+        ["serve", "--http-port", str(http_port), "--smpp-port", str(smpp_port),
+         "--data-dir", str(tmp_path / "var"), "--config", str(config)],
+        log,
+    )  # fmt: skip
+    try:
+        wait_until("spamgate serve", lambda: can_connect(smpp_port), proc, 30, log_path)
+        esme = Esme(smpp_port)
+        assert esme.bind("reseller", "pw") == CommandStatus.ESME_ROK
+        statuses = [
+            esme.submit(f"안녕하세요 {i}번 회의 안건입니다").command_status for i in range(3)
+        ]
+        assert statuses == [CommandStatus.ESME_ROK] * 2 + [CommandStatus.ESME_RMSGQFUL]
+        esme.close()
+    finally:
+        stop(proc)
+        log.close()
+    spool = SpoolForwarder(tmp_path / "var" / "spool" / "smpp.wal")
+    assert len(spool.pending()) == 2  # the refused one was never spooled
+    spool.close()
+    assert b"Traceback" not in log_path.read_bytes()

@@ -49,10 +49,10 @@ __all__ = ["DEMO_PASSWORD", "DEMO_SYSTEM_ID", "build_smpp_server", "run_gateway"
 log = logging.getLogger(__name__)
 
 
-def _forwarder(data_dir: Path) -> Forwarder:
+def _forwarder(data_dir: Path, capacity: int) -> Forwarder:
     from spamgate.smpp.spool import SpoolForwarder
 
-    return SpoolForwarder(data_dir / "spool" / "smpp.wal")
+    return SpoolForwarder(data_dir / "spool" / "smpp.wal", capacity=capacity)
 
 
 def build_smpp_server(
@@ -113,7 +113,11 @@ def build_smpp_server(
         verify_in_thread=settings.redis_url is not None,
     )
     if forwarder is None:
-        forwarder = _forwarder(settings.data_dir) if settings.data_dir else InMemoryForwarder()
+        forwarder = (
+            _forwarder(settings.data_dir, smpp.spool_capacity)
+            if settings.data_dir
+            else InMemoryForwarder()
+        )
     return SmppServer(
         pipeline,
         authenticator,

@@ -162,8 +162,12 @@ _SYNC_SMOOTHING: Final = 0.2  # weight of the newest sync in the moving average
 class SpoolForwarder:
     """Durable forwarder on one append-only file (see the module docstring)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, capacity: int | None = None) -> None:
         self.path = path
+        #: Unforwarded messages the spool takes at most (None: no bound); beyond it ``forward``
+        #: refuses with ESME_RMSGQFUL, so a backlog (carriers down or slower than the
+        #: resellers) slows the resellers down instead of filling the disk.
+        self.capacity = capacity
         path.parent.mkdir(parents=True, exist_ok=True)
         self._pending: dict[str, int] = {}  # unacked message id -> offset of its record
         self._records = 0  # records in the file (msg and ack)
@@ -232,6 +236,9 @@ class SpoolForwarder:
         return [_read_record(self._fd, offset) for offset in self._pending.values()]
 
     async def forward(self, items: Sequence[ForwardItem]) -> None:
+        capacity = self.capacity
+        if capacity is not None and len(self._pending) + len(items) > capacity:
+            raise ForwardError(f"spool full ({capacity:,} messages not yet forwarded)")
         await self._append([(item.message_id, "msg", _message_record(item)) for item in items])
         for listener in self._listeners:
             try:
