@@ -129,7 +129,7 @@ class ServerConfig:
     """How the server runs its sessions and judges (see ``from_smpp_config`` for the TOML)."""
 
     session: SessionConfig = field(default_factory=SessionConfig)
-    judge_batch: int = 64
+    judge_batch: int = 128
     judge_in_thread: bool = False
     judge_workers: int = 0  # > 0: judge in that many worker processes (see judge_workers.py)
     worker: WorkerSpec | None = None  # what the worker processes build; needed when > 0
