@@ -8,13 +8,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 __all__ = [
     "SPAMGATE",
+    "Served",
     "can_connect",
     "free_port",
+    "serve_with_login",
     "spamgate_process",
     "stop",
     "wait_until",
@@ -87,3 +90,48 @@ def stop(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=grace)
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running ``spamgate serve`` (see :func:`serve_with_login`)."""
+
+    proc: subprocess.Popen[bytes]
+    http_port: int
+    smpp_port: int
+    log: Path
+
+
+def serve_with_login(
+    tmp_path: Path,
+    password: str,
+    *,
+    smpp: str = "",
+    env: Mapping[str, str] | None = None,
+    log_level: str = "WARNING",
+    timeout: float = 30.0,
+) -> Served:
+    """``spamgate serve`` on free HTTP and SMPP ports with its data dir under ``tmp_path``, the
+    static SMPP login ``reseller``/``password`` and ``smpp`` (lines of the ``[smpp]`` table) in
+    its config; returns once SMPP accepts connections (stopped again if it never does)."""
+    from spamgate.smpp.auth import hash_password
+
+    hashed = hash_password(password, time_cost=1, memory_kib=8, parallelism=1)
+    config = tmp_path / "spamgate.toml"
+    config.write_text(
+        f'[smpp]\n{smpp}\n\n[smpp.accounts.reseller]\npassword_hash = "{hashed}"\n', "utf-8"
+    )
+    http_port, smpp_port = free_port(), free_port()
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:  # the child keeps its own descriptor
+        proc = spamgate_process(
+            ["serve", "--http-port", str(http_port), "--smpp-port", str(smpp_port),
+             "--data-dir", str(tmp_path / "var"), "--config", str(config)],
+            log, env=env, log_level=log_level,
+        )  # fmt: skip
+    try:
+        wait_until("spamgate serve", lambda: can_connect(smpp_port), proc, timeout, log_path)
+    except BaseException:
+        stop(proc)
+        raise
+    return Served(proc, http_port, smpp_port, log_path)

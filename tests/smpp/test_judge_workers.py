@@ -23,7 +23,7 @@ import pytest
 from gate_support import PASSWORD, RECIPIENT, Esme, Gateway, ServerThread, give_login
 from prometheus_client import CollectorRegistry
 
-from net_support import can_connect, free_port, spamgate_process, wait_until
+from net_support import serve_with_login
 from registry_support import EVIDENCE, TEST_ARGON2, build_chain
 from spamgate.config import Settings
 from spamgate.domain.verdict import Action
@@ -38,7 +38,6 @@ from spamgate.smpp.auth import (
     Lockout,
     RegistryAuthenticator,
     StaticAuthenticator,
-    hash_password,
 )
 from spamgate.smpp.forward import SinkForwarder
 from spamgate.smpp.gate import PreverifiedSource, SendGate
@@ -348,29 +347,18 @@ class _Serve:
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[_Serve]:
-    """``spamgate serve`` with ``[smpp] judge_workers = 1`` and a static login, up."""
-    hashed = hash_password(PASSWORD, time_cost=1, memory_kib=8, parallelism=1)
-    config = tmp_path / "spamgate.toml"
-    config.write_text(
-        f'[smpp]\njudge_workers = 1\n\n[smpp.accounts.reseller]\npassword_hash = "{hashed}"\n',
-        "utf-8",
-    )
-    http_port, smpp_port = free_port(), free_port()
-    log_path = tmp_path / "serve.log"
+    """``spamgate serve`` with ``[smpp] judge_workers = 1`` and a static login, up (the SMPP
+    port opens once every worker has answered a ping)."""
     env = {**os.environ, "SPAMGATE_MODEL": "none", "SPAMGATE_URL_MODEL": "none"}
-    with log_path.open("wb") as log:
-        proc = spamgate_process(
-            ["serve", "--http-port", str(http_port), "--smpp-port", str(smpp_port),
-             "--data-dir", str(tmp_path / "var"), "--config", str(config)],
-            log, env=env, log_level="INFO",
-        )  # fmt: skip
+    served = serve_with_login(
+        tmp_path, PASSWORD, smpp="judge_workers = 1", env=env, log_level="INFO", timeout=60
+    )
+    proc = served.proc
     children: list[psutil.Process] = []
     try:
-        # The SMPP port opens once every worker has answered a ping.
-        wait_until("spamgate serve", lambda: can_connect(smpp_port), proc, 60, log_path)
         parent = psutil.Process(proc.pid)
         children = parent.children(recursive=True)
-        yield _Serve(proc, log_path, smpp_port, _worker_pids(parent), children)
+        yield _Serve(proc, served.log, served.smpp_port, _worker_pids(parent), children)
     finally:
         if proc.poll() is None:
             proc.kill()
