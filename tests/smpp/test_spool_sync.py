@@ -96,6 +96,12 @@ def test_a_failed_inline_write_is_refused_and_cut(
         monkeypatch.setattr(os, "fdatasync", broken)
         with pytest.raises(ForwardError):
             await spool.forward([_item("lost")])
+        await asyncio.sleep(0)
+        # Three at once: the first fails on the loop, the other two in their group commit.
+        failed = await asyncio.gather(
+            *(spool.forward([_item(f"lost{i}")]) for i in range(3)), return_exceptions=True
+        )
+        assert all(isinstance(f, ForwardError) for f in failed), failed
         monkeypatch.undo()
         await spool.forward([_item("after")])
         return spool

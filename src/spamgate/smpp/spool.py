@@ -270,14 +270,10 @@ class SpoolForwarder:
         ):
             # Nothing in flight and a fast disk: commit now rather than a loop turn or two later
             # (at most once a turn: appends later in the same turn share the next group commit).
+            # _commit does not suspend on this path, so no other append can slip in.
             self._committed_this_turn = True
             loop.call_soon(self._new_turn)
-            data = b"".join(r[2] for r in records)
-            try:
-                took = self._write(self._fd, data)
-            except OSError as exc:
-                raise self._write_failed(exc, []) from None
-            self._committed(records, took, inline=True)
+            await self._commit(records)
             return
         future: asyncio.Future[None] = loop.create_future()
         self._batches.append(_Batch(records, future))
@@ -298,27 +294,32 @@ class SpoolForwarder:
             while self._batches:
                 async with self._io_lock:
                     batches, self._batches = self._batches, []
-                    data = b"".join(r[2] for b in batches for r in b.records)
-                    inline = self._syncs_inline
                     try:
-                        if inline:
-                            took = self._write(self._fd, data)
-                        else:
-                            took = await asyncio.to_thread(self._write, self._fd, data)
-                    except OSError as exc:
-                        self._write_failed(exc, batches)
+                        await self._commit([r for b in batches for r in b.records])
+                    except ForwardError as error:
+                        for batch in batches:
+                            if not batch.future.done():
+                                batch.future.set_exception(error)
                         continue
-                    self._committed([r for b in batches for r in b.records], took, inline=inline)
                 for batch in batches:
                     if not batch.future.done():
                         batch.future.set_result(None)
         finally:
             self._flushing = False
 
-    def _committed(
-        self, records: list[tuple[str, str, bytes]], took: float, *, inline: bool
-    ) -> None:
-        """Book records just written and synced at the end of the file."""
+    async def _commit(self, records: list[tuple[str, str, bytes]]) -> None:
+        """Write and sync ``records`` at the end of the file and book them: on the event loop
+        while syncs are fast, in a worker thread otherwise. A failed write is cut off again and
+        raised as ``ForwardError(ESME_RSYSERR)``."""
+        data = b"".join(r[2] for r in records)
+        inline = self._syncs_inline
+        try:
+            if inline:
+                took = self._write(self._fd, data)
+            else:
+                took = await asyncio.to_thread(self._write, self._fd, data)
+        except OSError as exc:
+            raise self._write_failed(exc) from None
         offset = self._size
         pending = self._pending
         for message_id, kind, record in records:
@@ -333,8 +334,8 @@ class SpoolForwarder:
         self.inline_syncs += inline
         self.sync_seconds += _SYNC_SMOOTHING * (took - self.sync_seconds)
 
-    def _write_failed(self, exc: OSError, batches: list[_Batch]) -> ForwardError:
-        """Cut the failed write off and fail ``batches``; returns the error to raise."""
+    def _write_failed(self, exc: OSError) -> ForwardError:
+        """Cut the failed write off; returns the error to answer with."""
         log.error("spool %s: write failed: %s", self.path, exc)
         error = ForwardError(
             f"spool write failed: {exc.strerror}", command_status=CommandStatus.ESME_RSYSERR
@@ -343,9 +344,6 @@ class SpoolForwarder:
             os.ftruncate(self._fd, self._size)
         except OSError:
             log.exception("spool %s: cannot cut the failed write", self.path)
-        for batch in batches:
-            if not batch.future.done():
-                batch.future.set_exception(error)
         return error
 
     @staticmethod
