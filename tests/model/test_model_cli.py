@@ -81,3 +81,14 @@ def test_obfuscations_are_undone_by_the_normaliser() -> None:
         changed = obfuscate(text, variant, seed=1)
         assert obfuscate(text, variant, seed=1) == changed
     assert normalize(obfuscate("free bitcoin", "fullwidth")).text == "free bitcoin"
+
+
+def test_word_tricks_stop_at_line_breaks() -> None:
+    """A spammer dots each word; no variant carries a dot or a space across a line break, and
+    the normaliser gets back the words with their boundaries."""
+    text = "엄마 입금받을수있는\n은행계좌번호\n하나랑 계좌등록\n본인인증땜에 보내줘"
+    for seed in range(20):
+        dotted = obfuscate(text, "dots", seed)
+        assert ".\n" not in dotted and "\n." not in dotted
+        assert dotted.count("\n") == text.count("\n")
+        assert normalize(dotted).text == normalize(text).text

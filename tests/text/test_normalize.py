@@ -35,6 +35,11 @@ def _compact(text: str) -> str:
         ("토 토", "토토"),
         ("카 지 노", "카지노"),
         ("바.카.라 사이트", "바카라 사이트"),
+        # each word dotted: the space the writer left between words stays a word boundary
+        ("주.소.지 불.일.치.로 반송", "주소지 불일치로 반송"),
+        ("토.토 사.이.트 가.입", "토토 사이트 가입"),
+        ("엄.마 나 폰이", "엄마 나 폰이"),
+        ("대.출 가 능", "대출 가능"),  # a spaced-out word after a dotted one is joined apart
         ("(광 고)", "(광고)"),
         # Latin / symbol look-alikes of vowels next to a consonant jamo
         ("ㄷH출", "대출"),

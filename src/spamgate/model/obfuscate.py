@@ -43,9 +43,17 @@ def _disguisable(word: str) -> bool:
     return len(word) > 1 and any(c.isalpha() for c in word) and not _KEEP.search(word)
 
 
+_WHITESPACE = re.compile(r"(\s+)")
+
+
 def _per_word(text: str, rng: random.Random, change: Callable[[str], str]) -> str:
-    words = text.split(" ")
-    return " ".join(change(w) if _disguisable(w) and rng.random() < 0.5 else w for w in words)
+    # Words end at any whitespace, line breaks included: a spammer dots 계.좌 and 등.록 on two
+    # lines, not "계.좌.등.록.\n.본" across the break. The whitespace itself is kept as it was.
+    parts = _WHITESPACE.split(text)
+    for i in range(0, len(parts), 2):
+        if _disguisable(parts[i]) and rng.random() < 0.5:
+            parts[i] = change(parts[i])
+    return "".join(parts)
 
 
 def _spacing(text: str, rng: random.Random) -> str:

@@ -311,9 +311,16 @@ _RIEUL_FINAL = 8
 def _join_chain(match: re.Match[str]) -> str:
     parts = _CHAIN_SPLIT_RE.split(match.group())
     out = [parts[0]]
+    last = len(parts) - 2  # index of the last separator
     for k in range(1, len(parts), 2):
         sep, prev, nxt = parts[k], parts[k - 1], parts[k + 1]
-        if sep == " " and nxt in _DEPENDENT_NOUNS and (ord(prev) - 0xAC00) % 28 == _RIEUL_FINAL:
+        if sep == " " and (
+            # "주.소.지 불.일.치", "엄.마 나": a plain space next to a symbol-joined run is the
+            # word boundary the writer kept; only the symbols inside the words are obfuscation
+            (k > 1 and parts[k - 2] != " ")
+            or (k < last and parts[k + 2] != " ")
+            or (nxt in _DEPENDENT_NOUNS and (ord(prev) - 0xAC00) % 28 == _RIEUL_FINAL)
+        ):
             out.append(sep)
         out.append(nxt)
     return "".join(out)
