@@ -1,0 +1,84 @@
+"""The project's own Korean SMS sets (data/README.md): well-formed, varied, and what the shipped
+model says it was trained on."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import in_ci
+from spamgate.benchmarks import default_data_dir
+from spamgate.errors import InputError
+from spamgate.model.data import DataFile, dedup_key, load_examples, read_csv
+
+ROOT = Path(__file__).resolve().parents[2]
+OWN = {
+    "kor_sms_spamgate_ham.csv": {"ham"},
+    "kor_sms_spamgate_spam.csv": {"spam", "smishing"},
+}
+SHIPPED = ROOT / "src" / "spamgate" / "model" / "default" / "model.json"
+_SKELETON = re.compile(r"[\s\d]+")
+
+
+def _rows(name: str) -> tuple[list[dict[str, str]], DataFile]:
+    return read_csv(ROOT / "data" / name)
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_own_set_is_well_formed_and_varied(name: str) -> None:
+    rows, record = _rows(name)
+    assert record.rows == len(rows) >= 500
+    assert {row["label"] for row in rows} <= OWN[name]
+    categories = Counter(row["category"] for row in rows)
+    assert len(categories) >= 20, categories
+    # no category dominates, and no text is a near copy of many others (a template expanded
+    # many times teaches the model that template, not the kind of message)
+    assert max(categories.values()) <= len(rows) // 10
+    skeletons = Counter(_SKELETON.sub("", dedup_key(row["text"])) for row in rows)
+    assert max(skeletons.values()) <= 3
+    for row in rows:
+        text = row["text"]
+        assert text == text.strip()
+        assert not re.search(r"[\x00-\x09\x0b-\x1f\x7f]", text), "control character"
+
+
+def test_own_sets_load_together_with_both_classes() -> None:
+    examples, files, dropped = load_examples(ROOT / "data" / name for name in sorted(OWN))
+    assert [f.name for f in files] == sorted(OWN)
+    assert {e.label for e in examples} == {"ham", "spam", "smishing"}
+    assert dropped["duplicate"] == 0  # no text in both files, none twice
+    assert all(e.split in ("holdout", "validation", "train") for e in examples)
+
+
+def test_the_shipped_model_was_trained_on_these_files() -> None:
+    """Editing the data without `make model` is caught here: the model names each file's hash."""
+    trained = {d["file"]: d for d in json.loads(SHIPPED.read_text("utf-8"))["training_data"]}
+    for name in OWN:
+        _, record = _rows(name)
+        assert name in trained, f"{name} is not in the shipped model's training data"
+        assert trained[name]["sha256"] == record.sha256
+        assert trained[name]["rows"] == record.rows
+
+
+def test_own_texts_are_not_copied_from_the_shared_sets() -> None:
+    """Our sets add texts: none equals (after SOURCES.md's dedup_key) a row of the shared data,
+    so they cannot leak a withheld row's group either."""
+    try:
+        shared = default_data_dir()
+    except InputError:
+        if in_ci():
+            raise
+        pytest.skip("../shared/data not found")
+    theirs = {
+        dedup_key(row["text"])
+        for path in sorted(shared.glob("*.csv"))
+        if "url" not in path.name
+        for row in read_csv(path)[0]
+    }
+    for name in OWN:
+        copied = [row["text"][:20] for row in _rows(name)[0] if dedup_key(row["text"]) in theirs]
+        assert not copied, f"{name}: {len(copied)} rows also in the shared data"
