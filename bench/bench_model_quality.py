@@ -67,7 +67,12 @@ KOREAN = frozenset({"kor_phishing_kim2024", "kor_sms_synthetic"})
 #: part in training and validation like any set, and are never in a reported target's subset:
 #: the targets stay measured on the shared data. ``SPAMGATE_QUALITY_OWN=0`` leaves them out.
 OWN_DATA = Path(__file__).resolve().parents[1] / "data"
-OWN_SETS = ("kor_sms_spamgate_ham", "kor_sms_spamgate_spam")
+OWN_SETS = (
+    "kor_sms_spamgate_ham",
+    "kor_sms_spamgate_spam",
+    "kor_sms_spamgate_ham2",
+    "kor_sms_spamgate_spam2",
+)
 _OWN = frozenset(OWN_SETS)
 #: Sets whose rows near-duplicate links may join under the default protocol: the synthetic set
 #: (its withheld test is new templates) and our own, which may rephrase a synthetic template.

@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OWN = {
     "kor_sms_spamgate_ham.csv": {"ham"},
     "kor_sms_spamgate_spam.csv": {"spam", "smishing"},
+    "kor_sms_spamgate_ham2.csv": {"ham"},
+    "kor_sms_spamgate_spam2.csv": {"spam", "smishing"},
 }
 SHIPPED = ROOT / "src" / "spamgate" / "model" / "default" / "model.json"
 _SKELETON = re.compile(r"[\s\d]+")
@@ -50,7 +52,9 @@ def test_own_sets_load_together_with_both_classes() -> None:
     examples, files, dropped = load_examples(ROOT / "data" / name for name in sorted(OWN))
     assert [f.name for f in files] == sorted(OWN)
     assert {e.label for e in examples} == {"ham", "spam", "smishing"}
-    assert dropped["duplicate"] == 0  # no text in both files, none twice
+    assert dropped["duplicate"] == 0  # no text in two files, none twice
+    skeletons = Counter(_SKELETON.sub("", dedup_key(e.text)) for e in examples)
+    assert max(skeletons.values()) <= 3  # across the files too
     assert all(e.split in ("holdout", "validation", "train") for e in examples)
 
 
