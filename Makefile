@@ -54,12 +54,12 @@ bench: $(VENV)/.installed
 # byte-identical weights. ExAIS is left out: its Nigerian operator broadcasts are labelled
 # spam inconsistently with the other sets (validation ROC-AUC 0.88 on it).
 MODEL_DATA       ?= ../shared/data
-CONTENT_MODEL_ID ?= sms-ko-en-2026.11.5
+CONTENT_MODEL_ID ?= sms-ko-en-2026.11.6
 URL_MODEL_ID     ?= url-lex-2026.11.1
 MODEL_SETS       := uci_sms_spam mendeley_sms_phishing smishtank kor_phishing_kim2024 kor_sms_synthetic
 # Our own Korean SMS, in this repository (data/README.md): realistic ham no open set offers.
 OWN_SETS         := kor_sms_spamgate_ham kor_sms_spamgate_spam kor_sms_spamgate_ham2 kor_sms_spamgate_spam2 \
-                    kor_sms_spamgate_ham3 kor_sms_spamgate_spam3
+                    kor_sms_spamgate_ham3 kor_sms_spamgate_spam3 kor_sms_spamgate_ham4 kor_sms_spamgate_spam4
 
 model: $(VENV)/.installed
 	$(BIN)/spamgate model train --seed 20261126 --model-id $(CONTENT_MODEL_ID) \

@@ -74,6 +74,8 @@ OWN_SETS = (
     "kor_sms_spamgate_spam2",
     "kor_sms_spamgate_ham3",
     "kor_sms_spamgate_spam3",
+    "kor_sms_spamgate_ham4",
+    "kor_sms_spamgate_spam4",
 )
 _OWN = frozenset(OWN_SETS)
 #: Sets whose rows near-duplicate links may join under the default protocol: the synthetic set

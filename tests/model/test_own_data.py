@@ -23,6 +23,8 @@ OWN = {
     "kor_sms_spamgate_spam2.csv": {"spam", "smishing"},
     "kor_sms_spamgate_ham3.csv": {"ham"},
     "kor_sms_spamgate_spam3.csv": {"spam", "smishing"},
+    "kor_sms_spamgate_ham4.csv": {"ham"},
+    "kor_sms_spamgate_spam4.csv": {"spam", "smishing"},
 }
 #: Lures that copy a genuine notice exactly, where only the link or the callback number gives
 #: them away: kept for evaluation, never trained on (data/README.md).
