@@ -104,15 +104,14 @@ class ContentModel:
             and (fine.shape != (layout.width,) or fine_b.shape != (1,))
         ):
             raise ModelError("fine_coef/fine_intercept do not fit the layout", path=artifact.path)
-        self._fine: npt.NDArray[np.float32] | None = None
         self._pairs: npt.NDArray[np.uint64] | None = None
         if fine is not None:
             # Both models' weights side by side, one 8-byte item per column: scoring fetches
             # both for each n-gram with one gather from the table (the gather is most of a
-            # margin's cost; two separate gathers took 60 % longer). The single-model arrays
-            # are views of it.
+            # margin's cost; two separate gathers took 60 % longer). The spam-vs-ham weights
+            # are a view of it.
             table = np.stack([self._coef, fine.astype(np.float32)], axis=1)
-            self._coef, self._fine = table[:, 0], table[:, 1]
+            self._coef = table[:, 0]
             self._pairs = table.view(np.uint64).ravel()
         self._fine_b = float(fine_b[0]) if fine_b is not None else 0.0
         classes = artifact.meta.fine_classes or ["spam"]
