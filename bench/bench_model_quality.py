@@ -10,7 +10,10 @@
   FPR at the 0.5 % threshold (target recall >= 0.95 with FPR <= 0.5 %);
 * obfuscated variants (``spamgate model eval --obfuscate``'s transforms, seed 0, which training
   augmentation never draws: it uses the training seed): worst recall drop in points (target <= 2)
-  on kim2024 smishing and on all spam.
+  on kim2024 smishing and on all spam;
+* for context, the whole pipeline's verdicts on each test fold's Korean rows with that fold's
+  model (:class:`VerdictLevel`): what a gateway would do, with the law, URL and lure checks
+  beside the model (``SPAMGATE_QUALITY_VERDICTS=0`` skips it).
 
 Protocol. Folds are groups, not rows: rows sharing SOURCES.md's ``group_key`` stay together,
 as in the withheld split of the public sets. The synthetic Korean set's withheld test was written
@@ -27,11 +30,14 @@ free core. Writes ``bench/results/model_quality.json``.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import platform
 import re
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -45,13 +51,16 @@ from rich.console import Console
 from rich.table import Table
 
 from spamgate.benchmarks import write_result
+from spamgate.config import load_policy
 from spamgate.domain.message import KST
+from spamgate.model.artifact import save_artifact
 from spamgate.model.data import Example, bucket_of, dedup_key, group_key, load_examples
 from spamgate.model.features import CONTENT_LAYOUT, FeatureLayout
 from spamgate.model.metrics import binary_metrics, count_metrics
 from spamgate.model.obfuscate import VARIANTS, obfuscate
-from spamgate.model.scoring import row_thresholds
-from spamgate.model.train import TrainOptions, featurize, fit_content
+from spamgate.model.scoring import ContentModel, row_thresholds
+from spamgate.model.train import FittedContent, TrainOptions, featurize, fit_content
+from spamgate.pipeline import MessageFields, Pipeline
 from spamgate.text import normalize
 
 #: The sets ``make model`` trains on (ExAIS is left out; see the Makefile).
@@ -198,6 +207,95 @@ OBFUSCATION_SETS: dict[str, Callable[[Example], bool]] = {
 OBFUSCATION_THRESHOLD = "fpr_0.005"  # what `spamgate model eval --obfuscate` uses by default
 
 
+#: Rows without an envelope are judged as sent on a weekday afternoon, so that the night rule
+#: (ads 21:00-08:00) does not depend on when the benchmark runs.
+DAYTIME = "2026-11-25T14:00:00+09:00"
+#: Actions that warn the recipient or keep the message out of the inbox on the verdict's
+#: grounds; ``overseas_inbox`` is left out: the law sends every unverified international
+#: message there, spam or not.
+ALARM = frozenset({"label", "spambox", "reject", "throttle"})
+BLOCK = frozenset({"spambox", "reject"})
+VERDICT_SUBSETS: dict[str, Callable[[Example], bool]] = {
+    "korean_smishing": lambda e: e.label == "smishing" and bool(e.sources & KOREAN),
+    "kor_sms_synthetic_spam": lambda e: e.is_spam and "kor_sms_synthetic" in e.sources,
+    "kor_sms_synthetic_ham": lambda e: not e.is_spam and "kor_sms_synthetic" in e.sources,
+    "kor_phishing_kim2024_ham": lambda e: not e.is_spam and "kor_phishing_kim2024" in e.sources,
+    "own_korean_spam": lambda e: e.is_spam and bool(e.sources & _OWN),
+    "own_korean_ham": lambda e: not e.is_spam and bool(e.sources & _OWN),
+}
+
+
+class VerdictLevel:
+    """The whole pipeline's verdicts on each test fold's Korean rows, with the fold's model.
+
+    The model targets score the content model alone; a gateway acts on the verdict, where the
+    law checks (prefix, opt-out, night, envelope), the URL checks and the lure rules add their
+    symbols. Rows of the synthetic set are judged with their own envelope (sender, route,
+    time); others with text only, sent at :data:`DAYTIME`.
+    """
+
+    def __init__(self, data: Path, config: Path | None = None) -> None:
+        self.policy = load_policy(config)
+        self.envelope: dict[str, dict[str, str]] = {}
+        synthetic = data / "kor_sms_synthetic.train.csv"
+        if synthetic.is_file():
+            with synthetic.open(encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    self.envelope[dedup_key(row["text"])] = row
+        self.actions: dict[str, Counter[str]] = {name: Counter() for name in VERDICT_SUBSETS}
+        self.symbols: dict[str, Counter[str]] = {name: Counter() for name in VERDICT_SUBSETS}
+
+    def _fields(self, example: Example) -> MessageFields:
+        row = (
+            self.envelope.get(dedup_key(example.text))
+            if "kor_sms_synthetic" in example.sources
+            else None
+        )
+        if row is None:
+            return MessageFields(text=example.text, at=DAYTIME)
+        return MessageFields(
+            text=example.text,
+            sender=row.get("sender") or None,
+            route=row.get("route") or None,
+            at=row.get("at") or DAYTIME,
+        )
+
+    def judge(self, fitted: FittedContent, test: Sequence[Example], fold: int) -> None:
+        picked = [(e, [name for name, pick in VERDICT_SUBSETS.items() if pick(e)]) for e in test]
+        picked = [(e, names) for e, names in picked if names]
+        meta = {
+            "kind": "content", "model_id": f"cv-fold-2026.11.{fold}", "created": None,
+            "seed": 0, "classes": ["ham", "spam"], "fine_classes": fitted.fine_classes,
+            "training_data": [], "training_rows": {}, "dropped": {}, "hyperparameters": {},
+            "calibration": fitted.calibration, "thresholds": fitted.thresholds, "metrics": {},
+        }  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="spamgate-cv-") as tmp:
+            model = ContentModel.load(save_artifact(Path(tmp), meta, fitted.arrays, CONTENT_LAYOUT))
+        pipeline = Pipeline(self.policy, model=model)
+        verdicts = pipeline.judge_many([self._fields(e) for e, _ in picked])
+        for (_, names), verdict in zip(picked, verdicts, strict=True):
+            for name in names:
+                self.actions[name][verdict.action.value] += 1
+                if verdict.action.value in ALARM:
+                    self.symbols[name].update(s.name for s in verdict.symbols if s.score)
+
+    def report(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, actions in self.actions.items():
+            n = sum(actions.values())
+            if not n:
+                continue
+            out[name] = {
+                "rows": n,
+                "alarm": round(sum(actions[a] for a in ALARM) / n, 4),
+                "blocked": round(sum(actions[a] for a in BLOCK) / n, 4),
+                "delivered": round(actions["deliver"] / n, 4),
+                "actions": dict(actions.most_common()),
+                "symbols_when_alarmed": dict(self.symbols[name].most_common(12)),
+            }
+        return out
+
+
 def _pool(counts: list[dict[str, Any]]) -> dict[str, Any]:
     tp, fp, fn, tn = (sum(c[k] for c in counts) for k in ("tp", "fp", "fn", "tn"))
     return {
@@ -216,8 +314,10 @@ def cross_validate(
     folds: npt.NDArray[np.int64] | None = None,
     layout: FeatureLayout = CONTENT_LAYOUT,
     say: Callable[[str], None] = lambda _m: None,
+    verdicts: VerdictLevel | None = None,
 ) -> dict[str, Any]:
-    """Pooled test-fold metrics of ``opts`` (see the module docstring for the protocol)."""
+    """Pooled test-fold metrics of ``opts`` (see the module docstring for the protocol);
+    with ``verdicts``, the whole pipeline's verdicts on the test folds too."""
     rows = [e for e in examples if e.split != "holdout"]
     fold_of = assign_folds(rows, k) if folds is None else folds
     per_fold: dict[str, list[dict[str, Any]]] = {f"{s}@{t}": [] for s, t in REPORTED}
@@ -234,6 +334,8 @@ def cross_validate(
         fitted = fit_content(train, val, opts, layout=layout)
         proba = fitted.proba(featurize([normalize(e.text).text for e in test], layout))
         thresholds.append({k: round(v, 6) for k, v in fitted.thresholds.items()})
+        if verdicts is not None:
+            verdicts.judge(fitted, test, fold)
         y = np.array([e.is_spam for e in test])
         masks = subsets(test)
         for name, threshold in REPORTED:
@@ -279,6 +381,7 @@ def cross_validate(
         "metrics": {name: _pool(counts) for name, counts in per_fold.items() if counts},
         "thresholds_per_fold": thresholds,
         "obfuscation": obfuscation,
+        **({"verdicts": verdicts.report()} if verdicts is not None else {}),
     }
 
 
@@ -327,6 +430,21 @@ def print_table(console: Console, result: dict[str, Any], title: str) -> None:
             f"worst drop {worst[1]['drop_points']:.2f} pts ({worst[0]})",
         )
     console.print(table)
+    if "verdicts" in result:
+        table = Table(title="whole pipeline, test folds (alarm: label, spambox or reject)")
+        for column in ("subset", "rows", "alarm", "blocked", "overseas inbox", "delivered"):
+            table.add_column(column, justify="right")
+        for name, entry in result["verdicts"].items():
+            overseas = entry["actions"].get("overseas_inbox", 0) / entry["rows"]
+            table.add_row(
+                name,
+                f"{entry['rows']:,}",
+                f"{100 * entry['alarm']:.2f} %",
+                f"{100 * entry['blocked']:.2f} %",
+                f"{100 * overseas:.2f} %",
+                f"{100 * entry['delivered']:.2f} %",
+            )
+        console.print(table)
 
 
 def run(*, console: Console, data: Path | None, out: Path, **_: Any) -> dict[str, Any]:
@@ -343,12 +461,19 @@ def run(*, console: Console, data: Path | None, out: Path, **_: Any) -> dict[str
     own = os.environ.get("SPAMGATE_QUALITY_OWN", "1") != "0"
     examples = load(folder, own=own)
     folds = assign_folds([e for e in examples if e.split != "holdout"], FOLDS, near_dup)
+    # The verdict level needs a model the pipeline can load: the shipped layout only.
+    verdicts = (
+        VerdictLevel(folder)
+        if layout == CONTENT_LAYOUT and os.environ.get("SPAMGATE_QUALITY_VERDICTS", "1") != "0"
+        else None
+    )
     result = cross_validate(
         examples,
         opts,
         folds=folds,
         layout=layout,
         say=lambda msg: console.print(msg, highlight=False),
+        verdicts=verdicts,
     )
     result.update(
         {

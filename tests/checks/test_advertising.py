@@ -85,6 +85,44 @@ def test_optout_without_free_word(judge: Judge) -> None:
     assert sym.evidence is not None and "무료" in sym.evidence
 
 
+@pytest.mark.parametrize(
+    "optout",
+    ["수신거부: 080-870-4832(무료)", "수신거부 080-870-4832 (무료)", "수신거부 080-870-4832 무료"],
+)
+def test_optout_said_free_after_the_number(judge: Judge, optout: str) -> None:
+    text = f"(광고)[올리브영] 올영세일 최대 70% 할인 문의 1577-4887 / {optout}"
+    assert not [n for n in names(judge, text) if n.startswith("AD_OPTOUT")]
+
+
+def test_free_after_another_number_does_not_make_the_optout_free(judge: Judge) -> None:
+    text = "(광고)[꽃집 플로라] 장미 특가 수신거부 010-111-2222 배송 무료 02-123-4567"
+    assert "AD_OPTOUT_NOT_FREE" in names(judge, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[선거운동정보] 기호 2번 ○○○ 후보입니다. 오늘 저녁 7시 ○○역 광장에서 인사드립니다."
+        " / 수신거부 080-957-6590",
+        "[Web발신]\n[선거운동정보]\n구청장 후보 기호 1번 공약 안내 최대 30% 할인 같은 건 없습니다",
+        "(선거운동정보) 사전투표 4/5~4/6, 신분증만 있으면 어디서든 투표할 수 있습니다",
+    ],
+)
+def test_election_campaign_text_has_no_ad_duties(judge: Judge, text: str) -> None:
+    verdict = judge(text, at="2026-11-26T22:00:00+09:00")
+    found = verdict.symbol_names()
+    assert "ELECTION_CAMPAIGN" in found
+    assert not [n for n in found if n.startswith("AD_")]
+    assert verdict.action == "deliver"
+
+
+def test_election_mark_inside_the_text_is_no_exemption(judge: Judge) -> None:
+    text = "겨울 시즌오프 최대 50% 할인 쿠폰 증정 [선거운동정보] 02-123-4567"
+    found = names(judge, text)
+    assert "ELECTION_CAMPAIGN" not in found
+    assert "AD_PREFIX_MISSING" in found
+
+
 def test_obfuscated_optout_still_counts(judge: Judge) -> None:
     text = "(광고)[스마일 안경]\n안경테 50% 할인 행사\n02-111-2222\n무✔료수신거부 080-431-9186"
     assert not [n for n in names(judge, text) if n.startswith("AD_OPTOUT")]

@@ -56,3 +56,34 @@ def test_folds_follow_groups(quality: ModuleType) -> None:
     assert quality.assign_folds(public, k=5, near_dup="all").tolist() == folds[:3]
     with pytest.raises(ValueError, match="near_dup"):
         quality.assign_folds(rows, near_dup="some")
+
+
+def test_verdict_level_judges_with_the_fold_model_and_the_envelope(
+    quality: ModuleType, tmp_path: Path
+) -> None:
+    """The verdict-level part wraps a fold's fitted model for the pipeline, judges synthetic
+    rows with their own envelope and other rows at a fixed daytime, and counts actions."""
+    from spamgate.model.train import TrainOptions, fit_content
+
+    ham = [f"[한빛마트] {i}번 주문하신 상품이 오늘 배송 출발합니다 운송장 {i}" for i in range(40)]
+    spam = [f"[국민은행] 보안 승인 필요 {i} kbstar-safe{i}.top 접속 후 인증" for i in range(40)]
+    examples = [Example(t, "ham", {"kor_sms_synthetic"}) for t in ham] + [
+        Example(t, "smishing", {"kor_phishing_kim2024"}) for t in spam
+    ]
+    fitted = fit_content(examples[::2], examples[1::2], TrainOptions(augment=0.0))
+    (tmp_path / "kor_sms_synthetic.train.csv").write_text(
+        "label,category,text,sender,route,at\n"
+        f"ham,delivery,{ham[1]},+8613800138000,international,2026-11-25T10:00:00+09:00\n",
+        encoding="utf-8",
+    )
+    level = quality.VerdictLevel(tmp_path)
+    level.judge(fitted, examples[1::2], 0)
+    report = level.report()
+    synthetic_ham = report["kor_sms_synthetic_ham"]
+    assert synthetic_ham["rows"] == 20
+    # the one row with an envelope came over an international route
+    assert synthetic_ham["actions"]["overseas_inbox"] == 1
+    smishing = report["korean_smishing"]
+    assert smishing["rows"] == 20
+    assert smishing["alarm"] > 0.5
+    assert "own_korean_ham" not in report  # no rows, no entry

@@ -45,12 +45,17 @@ _PREFIX_VARIANT = re.compile(
 _PREFIX_FIRST = frozenset(_OPEN + "광廣")  # what _PREFIX_VARIANT and _NOTICE_PREFIX start with
 _NOTICE_PREFIX = re.compile(rf"^[{re.escape(_OPEN)}]\s*공\s*고\s*[{re.escape(_CLOSE)}]")
 _LAWFUL_PREFIX = "(광고)"
+# Election campaign texts open with this mark (Public Official Election Act art. 82-5); they are
+# political, not commercial, so the Network Act's duties for ads (art. 50) do not apply.
+_ELECTION_MARK = re.compile(r"^[\[(【<〔]\s*선\s*거\s*운\s*동\s*정\s*보\s*[\])】>〕]")
 _BRACKETED_NAME = re.compile(r"[\[【〔「『《〈(][^\]】〕」』》〉)\n]{2,30}[\]】〕」』》〉)]")
 
 _OPTOUT = re.compile(
     r"(?:(?P<free>무\s?료)\s*(?:수\s?신\s*)?(?:거\s?부|차\s?단)|수\s?신\s*(?:거\s?부|차\s?단))"
     r"\s*(?:하기|방법|번호|는|시)?\s*[:：]?\s*(?:☎|tel\.?|전화)?\s*"
-    r"(?P<number>\+?\d[\d .)(-]{5,16}\d)?",
+    r"(?P<number>\+?\d[\d .)(-]{5,16}\d)?"
+    # "수신거부 080-123-4567(무료)": free said after the number
+    r"(?:\s*[(（]?\s*(?P<free_after>무\s?료)\s*[)）]?)?",
     re.I,
 )
 _OPTOUT_EN = re.compile(r"\b(?:unsubscribe|opt[ -]?out|reply stop|txt stop|text stop)\b", re.I)
@@ -200,6 +205,12 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         _sym("AD_OPTOUT_NOT_FREE", 2.5, "opt-out is not free: no 무료, or not an 080 number"),
         _sym("AD_NIGHT_SENDING", 6.0, "advertisement sent 21:00-08:00 KST without night consent"),
         _sym(
+            "ELECTION_CAMPAIGN",
+            0.0,
+            "election campaign text marked [선거운동정보] (Election Act art. 82-5): no ad duties",
+            "info",
+        ),
+        _sym(
             "TRANSACTIONAL",
             0.0,
             "transactional message (OTP, delivery, billing): no ad duties",
@@ -218,11 +229,14 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
 
     # -- classification -------------------------------------------------------------------
     def _prefix(self, original: str) -> tuple[str, str | None]:
-        """('lawful'|'variant'|'misplaced'|'notice'|'none', evidence) from the original text."""
+        """('lawful'|'variant'|'misplaced'|'notice'|'election'|'none', evidence) from the
+        original text."""
         head = unicodedata.normalize("NFKC", original[:200])
         head = head[_LABELS.match(head).end() :]  # type: ignore[union-attr]  # always matches
         if head.startswith(_LAWFUL_PREFIX):
             return "lawful", None
+        if head.startswith(("[선", "(선", "【선", "<선", "〔선")) and _ELECTION_MARK.match(head):
+            return "election", None
         # Every variant and notice form opens with a bracket or 광/廣; most texts open otherwise.
         opens = head[:1] in _PREFIX_FIRST
         variant = _PREFIX_VARIANT.match(head) if opens else None
@@ -294,6 +308,9 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
         # Hits go into a list rather than being yielded: this runs for every message.
         prefix, prefix_evidence = self._prefix(ctx.message.text)
+        if prefix == "election":
+            ctx.facts["advertisement"] = _NOT_AN_AD
+            return [Hit("ELECTION_CAMPAIGN", "[선거운동정보]")]
         facts = self.classify(ctx, prefix)
         ctx.facts["advertisement"] = facts
         if not facts.is_ad:
@@ -325,7 +342,8 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
             digits = parse_number(number).digits if number else None
             if digits:
                 optout_numbers.add(digits)
-            candidate = (match.group("free") is not None, digits)
+            free = match.group("free") is not None or match.group("free_after") is not None
+            candidate = (free, digits)
             if best is None or (candidate[0] and candidate[1]):
                 best = candidate
         if best is None:

@@ -14,6 +14,7 @@ from spamgate.checks.bursts import BurstCheck
 from spamgate.checks.campaigns import CampaignCheck
 from spamgate.checks.content_model import ContentModelCheck
 from spamgate.checks.illegal_goods import IllegalGoodsCheck
+from spamgate.checks.lures import LureCheck
 from spamgate.checks.numbers import NumbersCheck
 from spamgate.checks.origin import OriginCheck
 from spamgate.checks.registry_checks import RegistryCheck
@@ -29,6 +30,7 @@ CHECKS: tuple[type[Check[Any]], ...] = (
     IllegalGoodsCheck,
     AdvertisingCheck,
     UrlCheck,
+    LureCheck,
     ContentModelCheck,
     UrlModelCheck,
     CampaignCheck,
