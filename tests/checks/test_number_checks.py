@@ -93,3 +93,41 @@ def test_malformed_recipient_is_rejected(judge: Judge) -> None:
     verdict = judge(TEXT, recipient="010-123")
     assert verdict.action == "reject"
     assert "RECIPIENT_MALFORMED" in verdict.symbol_names()
+
+
+@pytest.mark.parametrize(
+    ("text", "sender"),
+    [
+        ("[국민은행] 고객님 계좌가 일시 정지되었습니다. 영업점에 문의하세요.", "01023456789"),
+        ("[Web발신]\n[서울중앙지방검찰청] 사건 조회 안내입니다.", "050412345678"),
+        ("［신한카드］ 이용 안내", "01023456789"),
+        ("(국세청) 환급금 안내", "+14155550100"),
+    ],
+)
+def test_institution_header_from_a_personal_number(judge: Judge, text: str, sender: str) -> None:
+    route = "international" if sender.startswith("+") else "domestic"
+    verdict = judge(text, sender=sender, route=route)
+    found = {s.name: s.evidence for s in verdict.symbols}
+    assert "SENDER_BRAND_MISMATCH" in found
+    assert found["SENDER_BRAND_MISMATCH"] is not None
+    assert found["SENDER_BRAND_MISMATCH"].startswith("[")
+
+
+@pytest.mark.parametrize(
+    ("text", "sender"),
+    [
+        # the same headers from the numbers institutions send from
+        ("[국민은행] 고객님 계좌가 일시 정지되었습니다. 영업점에 문의하세요.", "15889999"),
+        ("[서울중앙지방검찰청] 사건 조회 안내입니다.", "0234801234"),
+        # couriers and the post office: drivers text from their own mobiles
+        ("[우체국] 소포가 배달 완료되었습니다.", "01023456789"),
+        ("[CJ대한통운] 오늘 배송 예정입니다. 기사 010-2345-6789", "01023456789"),
+        # an institution named later in the text, not as the signature
+        ("엄마 국민은행 갔다가 바로 갈게", "01023456789"),
+        # no sender at all
+        ("[국민은행] 고객님 계좌가 일시 정지되었습니다.", ""),
+    ],
+)
+def test_institution_header_spared(judge: Judge, text: str, sender: str) -> None:
+    verdict = judge(text, sender=sender or None)
+    assert "SENDER_BRAND_MISMATCH" not in verdict.symbol_names()
