@@ -14,6 +14,7 @@ from spamgate.checks.content_model import ContentModelOptions
 from spamgate.config import load_policy
 from spamgate.domain.verdict import Action
 from spamgate.model.scoring import ContentModel, default_model_path
+from spamgate.model.url_tokens import TOKEN_LABELS, token_label
 from spamgate.pipeline import MessageFields, Pipeline
 from spamgate.text import normalize
 
@@ -48,7 +49,9 @@ def test_fires_on_obvious_spam_with_ngram_evidence(judge: Judge) -> None:
     named = evidence.split(": ", 1)[1].rstrip("…").split(", ")
     compact = normalize(text).compact
     assert len(named) >= 3
-    assert all(n.replace(" ", "") in compact for n in named[:-1])
+    # each name is text of the message, or the kind of one of its links (model/url_tokens.py)
+    assert all(n.replace(" ", "") in compact or n in TOKEN_LABELS.values() for n in named[:-1])
+    assert "<link: suspicious TLD>" in named
     assert verdict.spam_probability is not None and verdict.spam_probability > 0.98
     assert verdict.model is not None and verdict.model.startswith("sms-ko-en-")
 
@@ -140,6 +143,7 @@ def _top_one_by_one(model: ContentModel, text: str, k: int) -> list[str]:
     for col in ranked[: 8 * k + 16]:
         start, length = int(grams.start[first[col]]), int(grams.length[first[col]])
         name = grams.joined[start : start + length].strip()
+        name = token_label(grams.joined, start, length) or name  # a link's kind, named
         if len(name) < 2 or any(name in seen or seen in name for seen in names):
             continue
         names.append(name)

@@ -83,7 +83,8 @@ class OriginCheck(Check[NoOptions]):
         if ctx.message.route != Route.INTERNATIONAL:
             return [brand] if brand is not None else ()
         if sender is not None and sender.valid and sender.is_domestic:
-            return [Hit("SENDER_SPOOFED_DOMESTIC", f"{sender.digits} via international route")]
+            spoofed = Hit("SENDER_SPOOFED_DOMESTIC", f"{sender.digits} via international route")
+            return [spoofed, brand] if brand is not None else [spoofed]
         evidence = sender.digits if sender is not None and sender.digits else None
         if ctx.account is not None and ctx.account.international_verified:
             hits = [Hit("INTERNATIONAL_VERIFIED", evidence)]

@@ -21,6 +21,8 @@ How a batch is hashed (``FeatureLayout`` names every choice, and its hash goes i
 * The content layout adds a third block: character n-grams (``compact_min``..``compact_max``) of
   the text with everything but letters and digits removed, so spacing and symbols inserted into
   words (``w o n``, ``대.출``) cannot hide them.
+* With ``url_tokens``, each link in a Korean text is first replaced by its registered domain and
+  a token for its kind (:mod:`spamgate.model.url_tokens`): a path's random n-grams say nothing.
 * Value of a feature: its count divided by the square root of the number of n-grams of its block
   (char, word or compact) in the message. This is linear in the occurrences, so a score is a
   ``bincount`` of coefficients — no sparse matrix is needed on the hot path.
@@ -41,6 +43,9 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+
+from spamgate.model.url_tokens import VERSION as URL_TOKENS_VERSION
+from spamgate.model.url_tokens import with_url_tokens
 
 __all__ = [
     "CONTENT_LAYOUT",
@@ -84,6 +89,9 @@ class FeatureLayout:
     compact_min: int = 0
     compact_max: int = 0
     compact_scale: float = 1.0
+    #: Links in Korean texts are replaced by site + kind tokens first: the ``VERSION`` of
+    #: :mod:`spamgate.model.url_tokens`, or "" for links as written.
+    url_tokens: str = ""
 
     def __post_init__(self) -> None:
         nf = self.n_features
@@ -93,9 +101,14 @@ class FeatureLayout:
             raise ValueError("unsupported n-gram ranges")
         if self.compact_max and not 1 <= self.compact_min <= self.compact_max <= 8:
             raise ValueError("unsupported compact n-gram range")
+        if self.url_tokens not in ("", URL_TOKENS_VERSION):
+            raise ValueError(f"unknown url_tokens scheme {self.url_tokens!r}")
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        out = asdict(self)
+        if not self.url_tokens:  # layouts from before the field keep their hash
+            del out["url_tokens"]
+        return out
 
     @property
     def layout_hash(self) -> str:
@@ -121,6 +134,7 @@ CONTENT_LAYOUT = FeatureLayout(
     compact_min=3,
     compact_max=5,
     compact_scale=8.0,
+    url_tokens=URL_TOKENS_VERSION,
 )
 
 #: The URL model's layout: char 2-5 over the scheme-less lower-cased URL, no words, + numerics.
@@ -300,6 +314,8 @@ def _char_block(
 
 def extract(texts: Sequence[str], layout: FeatureLayout) -> Ngrams:
     """All n-gram occurrences of ``texts`` under ``layout`` (texts already normalised)."""
+    if layout.url_tokens:
+        texts = [with_url_tokens(t) if language_of(t) == "ko" else t for t in texts]
     grams = _extract(
         texts,
         layout.char_min,

@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from spamgate.model.artifact import Artifact, ModelError, load_artifact
 from spamgate.model.features import CONTENT_LAYOUT, Ngrams, extract, language_of
+from spamgate.model.url_tokens import token_label
 from spamgate.text import normalize
 
 __all__ = [
@@ -212,6 +213,7 @@ class ContentModel:
         # Each message's groups are a contiguous run of `ranked`; look at most `budget` of them.
         bounds = np.flatnonzero(np.r_[True, r_doc[1:] != r_doc[:-1], True])
         joined, starts, lengths = grams.joined, grams.start, grams.length
+        tokens = bool(self.layout.url_tokens)
         budget = 8 * k + 16
         for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             picked = r_first[lo : min(hi, lo + budget)]
@@ -220,6 +222,8 @@ class ContentModel:
                 starts[picked].tolist(), lengths[picked].tolist(), strict=True
             ):
                 name = joined[start : start + length].strip()
+                if tokens and "url" in joined[max(0, start - 10) : start + length + 10]:
+                    name = token_label(joined, start, length) or name
                 # one name per idea: "http" makes "htt" and "ttp" redundant
                 if len(name) < 2 or any(name in other or other in name for other in names):
                     continue
