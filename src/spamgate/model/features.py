@@ -45,7 +45,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from spamgate.model.url_tokens import VERSION as URL_TOKENS_VERSION
-from spamgate.model.url_tokens import with_url_tokens
+from spamgate.model.url_tokens import maybe_link, with_url_tokens
 
 __all__ = [
     "CONTENT_LAYOUT",
@@ -155,6 +155,7 @@ URL_LAYOUT = FeatureLayout(
 LANGUAGES = ("ko", "other")
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _LETTER = re.compile(r"[^\W\d_]")
+_has_hangul = re.compile(r"[\uac00-\ud7a3]").search
 _URLISH = re.compile(r"\S*(?:://|www\.)\S*|\S+\.[a-z]{2,}/\S*", re.IGNORECASE)
 
 
@@ -315,7 +316,8 @@ def _char_block(
 def extract(texts: Sequence[str], layout: FeatureLayout) -> Ngrams:
     """All n-gram occurrences of ``texts`` under ``layout`` (texts already normalised)."""
     if layout.url_tokens:
-        texts = [with_url_tokens(t) if language_of(t) == "ko" else t for t in texts]
+        # Korean: any Hangul syllable (language_of's share of letters costs ten times more)
+        texts = [with_url_tokens(t) if maybe_link(t) and _has_hangul(t) else t for t in texts]
     grams = _extract(
         texts,
         layout.char_min,

@@ -1,31 +1,39 @@
-"""Links as the content model sees them: the site and what kind of link it is, not its path.
+"""Links as the content model sees them: the site, not the path, and a token where the kind of
+link is telling.
 
 A link's path is random per message (``cj-kj65.buzz/DyYuLe``), so its n-grams teach a model
-nothing that carries over to the next campaign, while what the link *is* does: a shortener, an IP
-literal, a throw-away TLD, a brand's or an agency's own domain. Before the n-grams are taken,
-each link in a Korean text is replaced by its registered domain and one token for its kind::
+nothing that carries over to the next campaign; they only make it remember campaigns. Before the
+n-grams are taken, each link in a Korean text is replaced by its registered domain, followed by
+one token when the kind of link says something on its own: a brand's or a public body's own
+domain (``urlofficial``), a throw-away TLD (``urlbadtld``), an IP literal (``urlip``)::
 
     배송조회 https://trace.cjlogistics.com/next/track?no=1  ->  배송조회 cjlogistics.com urlofficial
     재배달 예약: cj-kj65.buzz/DyYuLe                         ->  재배달 예약: cj-kj65.buzz urlbadtld
+    예약 https://naver.me/GbL3p8Qa                          ->  예약 naver.me
 
-Only texts the model counts as Korean (:func:`~spamgate.model.features.language_of`) change:
-the lists below describe Korean traffic (its brands, shorteners and lures' TLDs); English texts
-keep their links as written. The lists are the built-in ones, never a policy's, and
-:data:`VERSION` names them in the feature layout: a model sees exactly the tokens it was trained
-with, and changing a list means a new version and a retrained model.
+Shorteners and other sites get no token: legitimate shops, schools and families use them as
+much as lures do, and one shared token for all of them (tried in version 1) taught the model
+that any shortened link is spam (on independently written Korean texts, more genuine notices
+with a naver.me or me2.do link went to the spam box). Their domain stays a feature.
+
+Only texts with Hangul in them change: the lists below describe Korean traffic (its brands and
+lures' TLDs); English texts keep their links as written. The lists are the built-in ones, never
+a policy's, and :data:`VERSION` names the scheme in the feature layout: a model sees exactly the
+tokens it was trained with, and changing a list means a new version and a retrained model.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from spamgate.text.url_lists import DEFAULT_BRANDS, DEFAULT_SUSPICIOUS_TLDS
 from spamgate.text.urls import ExtractedUrl, extract_urls
 
-__all__ = ["TOKEN_LABELS", "VERSION", "token_label", "url_kind", "with_url_tokens"]
+__all__ = ["TOKEN_LABELS", "VERSION", "maybe_link", "token_label", "url_kind", "with_url_tokens"]
 
 #: Names the token scheme and the lists behind it (part of the content model's layout).
-VERSION: Final = "spamgate-url-tokens/1"
+VERSION: Final = "spamgate-url-tokens/2"
 
 _OFFICIAL: Final = frozenset(domain for domains in DEFAULT_BRANDS.values() for domain in domains)
 #: Public bodies' second-level domains: registered only by government and non-profit bodies.
@@ -34,35 +42,39 @@ _SUSPICIOUS: Final = frozenset(DEFAULT_SUSPICIOUS_TLDS)
 
 #: How an explanation names a token (an n-gram inside one means the token's kind of link).
 TOKEN_LABELS: Final = {
-    "urlotherkr": "<link: other .kr site>",
     "urlofficial": "<link: official site>",
     "urlbadtld": "<link: suspicious TLD>",
-    "urlshort": "<link: shortener>",
-    "urlother": "<link: other site>",
     "urlip": "<link: IP address>",
 }
+_MAYBE_LINK: Final = re.compile(r"[^\s.]\.[^\s.]|://|。")
 _LONGEST_FIRST: Final = sorted(TOKEN_LABELS, key=len, reverse=True)
 
 
-def url_kind(url: ExtractedUrl) -> str:
-    """The token for one link: ``urlip``, ``urlshort``, ``urlofficial``, ``urlbadtld``,
-    ``urlotherkr`` (another .kr site) or ``urlother``."""
+def url_kind(url: ExtractedUrl) -> str | None:
+    """The token for one link: ``urlip``, ``urlofficial`` or ``urlbadtld``; None for a
+    shortener or any other site (its domain alone speaks for it)."""
     if url.is_ip:
         return "urlip"
     if url.is_shortener:
-        return "urlshort"
+        return None
     if url.registered_domain in _OFFICIAL or url.suffix.endswith(_PUBLIC_SUFFIXES):
         return "urlofficial"
-    tld = url.suffix.rpartition(".")[2]
-    if tld in _SUSPICIOUS:
+    if url.suffix.rpartition(".")[2] in _SUSPICIOUS:
         return "urlbadtld"
-    return "urlotherkr" if tld == "kr" else "urlother"
+    return None
+
+
+def maybe_link(text: str) -> bool:
+    """False when ``text`` cannot hold a link (no dot between two characters, no ``://``): a
+    cheap test that spares most texts the extractor."""
+    return _MAYBE_LINK.search(text) is not None
 
 
 def with_url_tokens(text: str) -> str:
     """``text`` (normalised, Korean) with each link replaced by its site and kind token."""
-    # Cheap test first: a link needs a dot (or a full stop look-alike the normaliser folded).
-    if "." not in text:
+    # Cheap test first: a host needs a dot between two characters (a sentence's full stop is
+    # followed by a space); most Korean texts have none and skip the extractor.
+    if _MAYBE_LINK.search(text) is None:
         return text
     urls = extract_urls(text)
     if not urls:
@@ -74,7 +86,8 @@ def with_url_tokens(text: str) -> str:
         if found < 0:  # never expected: the extractor reports what it found in this text
             continue
         site = url.registered_domain or url.host
-        parts.append(f"{text[at:found]} {site} {url_kind(url)} ")
+        kind = url_kind(url)
+        parts.append(f"{text[at:found]} {site} {kind} " if kind else f"{text[at:found]} {site} ")
         at = found + len(url.raw)
     parts.append(text[at:])
     return "".join(parts)
