@@ -94,6 +94,14 @@ def test_optout_said_free_after_the_number(judge: Judge, optout: str) -> None:
     assert not [n for n in names(judge, text) if n.startswith("AD_OPTOUT")]
 
 
+def test_optout_line_with_the_free_number_a_little_further(judge: Judge) -> None:
+    text = "(광고)[배달의민족] 한식 최대 5천원 할인 쿠폰팩 1600-0987 무료수신거부: 앱 설정 또는 080-896-1010"
+    assert not [n for n in names(judge, text) if n.startswith("AD_OPTOUT")]
+    # a number much further on is not the opt-out's
+    far = "(광고)[꽃집] 장미 특가 1600-0987 수신거부는 고객센터 홈페이지에서 가능합니다 평일 9시부터 080-896-1010"
+    assert "AD_OPTOUT_MISSING" in names(judge, far)
+
+
 def test_free_after_another_number_does_not_make_the_optout_free(judge: Judge) -> None:
     text = "(광고)[꽃집 플로라] 장미 특가 수신거부 010-111-2222 배송 무료 02-123-4567"
     assert "AD_OPTOUT_NOT_FREE" in names(judge, text)

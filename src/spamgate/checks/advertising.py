@@ -58,6 +58,7 @@ _OPTOUT = re.compile(
     r"(?:\s*[(（]?\s*(?P<free_after>무\s?료)\s*[)）]?)?",
     re.I,
 )
+_LATER_080 = re.compile(r"[^\d\n]{1,24}?(?P<number>080[ .)-]?\d{3,4}[ .-]?\d{4})(?!\d)")
 _OPTOUT_EN = re.compile(r"\b(?:unsubscribe|opt[ -]?out|reply stop|txt stop|text stop)\b", re.I)
 
 _PROMO_TERMS = (
@@ -339,6 +340,11 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         best: tuple[bool, str | None] | None = None  # (free, number digits)
         for match in _OPTOUT.finditer(text):
             number = match.group("number")
+            if (
+                number is None
+            ):  # "수신거부: 앱 설정 > 알림 또는 080-896-1010": a free line a little further
+                later = _LATER_080.match(text, match.end())
+                number = later.group("number") if later else None
             digits = parse_number(number).digits if number else None
             if digits:
                 optout_numbers.add(digits)
