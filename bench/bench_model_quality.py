@@ -330,6 +330,9 @@ def cross_validate(
     if FRESH_EVAL.is_file():
         fresh = load_examples([FRESH_EVAL])[0]
     fresh_y = np.array([e.is_spam for e in fresh])
+    fresh_texts = [e.text for e in fresh]
+    # the same features for every fold: computed once
+    fresh_x = featurize([normalize(t).text for t in fresh_texts], layout) if fresh else None
     fresh_aucs: list[float] = []
     fresh_counts: list[dict[str, Any]] = []
     per_fold: dict[str, list[dict[str, Any]]] = {f"{s}@{t}": [] for s, t in REPORTED}
@@ -348,10 +351,9 @@ def cross_validate(
         thresholds.append({k: round(v, 6) for k, v in fitted.thresholds.items()})
         if verdicts is not None:
             verdicts.judge(fitted, test, fold)
-        if fresh:
-            texts = [e.text for e in fresh]
-            scores = fitted.proba(featurize([normalize(t).text for t in texts], layout))
-            shifted = scores - row_thresholds(fitted.thresholds, "fpr_0.005", texts)
+        if fresh_x is not None:
+            scores = fitted.proba(fresh_x)
+            shifted = scores - row_thresholds(fitted.thresholds, "fpr_0.005", fresh_texts)
             fresh_counts.append(binary_metrics(fresh_y, shifted, 0.0))
             fresh_aucs.append(float(ranking_metrics(fresh_y, scores)["roc_auc"] or 0.0))
         y = np.array([e.is_spam for e in test])

@@ -340,9 +340,8 @@ class AdvertisingCheck(Check[AdvertisingOptions]):
         best: tuple[bool, str | None] | None = None  # (free, number digits)
         for match in _OPTOUT.finditer(text):
             number = match.group("number")
-            if (
-                number is None
-            ):  # "수신거부: 앱 설정 > 알림 또는 080-896-1010": a free line a little further
+            if number is None:
+                # "수신거부: 앱 설정 또는 080-896-1010": the 080 line a few words on
                 later = _LATER_080.match(text, match.end())
                 number = later.group("number") if later else None
             digits = parse_number(number).digits if number else None

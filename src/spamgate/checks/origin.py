@@ -79,7 +79,7 @@ class OriginCheck(Check[NoOptions]):
     def check(self, ctx: CheckContext) -> Iterable[Hit]:
         # Returns rather than yields: this runs for every message, mostly domestic ones.
         sender = ctx.sender
-        brand = _brand_mismatch(ctx) if sender is not None else None
+        brand = _brand_mismatch(ctx)
         if ctx.message.route != Route.INTERNATIONAL:
             return [brand] if brand is not None else ()
         if sender is not None and sender.valid and sender.is_domestic:

@@ -21,8 +21,9 @@ How a batch is hashed (``FeatureLayout`` names every choice, and its hash goes i
 * The content layout adds a third block: character n-grams (``compact_min``..``compact_max``) of
   the text with everything but letters and digits removed, so spacing and symbols inserted into
   words (``w o n``, ``대.출``) cannot hide them.
-* With ``url_tokens``, each link in a Korean text is first replaced by its registered domain and
-  a token for its kind (:mod:`spamgate.model.url_tokens`): a path's random n-grams say nothing.
+* With ``url_tokens``, each link in a Korean text is first replaced by its registered domain and,
+  where the kind of link is telling, a token for it (:mod:`spamgate.model.url_tokens`): a path's
+  random n-grams say nothing.
 * Value of a feature: its count divided by the square root of the number of n-grams of its block
   (char, word or compact) in the message. This is linear in the occurrences, so a score is a
   ``bincount`` of coefficients — no sparse matrix is needed on the hot path.
@@ -45,7 +46,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from spamgate.model.url_tokens import VERSION as URL_TOKENS_VERSION
-from spamgate.model.url_tokens import maybe_link, with_url_tokens
+from spamgate.model.url_tokens import with_url_tokens
 
 __all__ = [
     "CONTENT_LAYOUT",
@@ -316,8 +317,9 @@ def _char_block(
 def extract(texts: Sequence[str], layout: FeatureLayout) -> Ngrams:
     """All n-gram occurrences of ``texts`` under ``layout`` (texts already normalised)."""
     if layout.url_tokens:
-        # Korean: any Hangul syllable (language_of's share of letters costs ten times more)
-        texts = [with_url_tokens(t) if maybe_link(t) and _has_hangul(t) else t for t in texts]
+        # Korean: any Hangul syllable (language_of's share of letters costs ten times more);
+        # with_url_tokens itself skips, cheaply, the texts that cannot hold a link
+        texts = [with_url_tokens(t) if _has_hangul(t) else t for t in texts]
     grams = _extract(
         texts,
         layout.char_min,

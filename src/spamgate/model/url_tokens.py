@@ -30,7 +30,7 @@ from typing import Final
 from spamgate.text.url_lists import DEFAULT_BRANDS, DEFAULT_SUSPICIOUS_TLDS
 from spamgate.text.urls import ExtractedUrl, extract_urls
 
-__all__ = ["TOKEN_LABELS", "VERSION", "maybe_link", "token_label", "url_kind", "with_url_tokens"]
+__all__ = ["TOKEN_LABELS", "VERSION", "token_label", "url_kind", "with_url_tokens"]
 
 #: Names the token scheme and the lists behind it (part of the content model's layout).
 VERSION: Final = "spamgate-url-tokens/2"
@@ -62,12 +62,6 @@ def url_kind(url: ExtractedUrl) -> str | None:
     if url.suffix.rpartition(".")[2] in _SUSPICIOUS:
         return "urlbadtld"
     return None
-
-
-def maybe_link(text: str) -> bool:
-    """False when ``text`` cannot hold a link (no dot between two characters, no ``://``): a
-    cheap test that spares most texts the extractor."""
-    return _MAYBE_LINK.search(text) is not None
 
 
 def with_url_tokens(text: str) -> str:
