@@ -108,6 +108,7 @@ def test_messenger_lure_spares_genuine_texts(judge: Judge, text: str) -> None:
         "이모 저 휴대폰 고장나서 PC로 문자해요. 신분증 사진 좀 찍어서 보내주세요",
         "누나 폰 잃어버렸어 ㅠ 지금 친구폰이야 30만원만 송금해줄 수 있어? 내일 갚을게",
         "삼촌 폰을 바꿨는데 은행 인증서가 안 돼요. 먼저 이체 좀 부탁드려도 될까요",
+        "이모 저 휴대 전화가 고장나서 친구 걸로 연락드려요 상품권 좀 대신 사주실 수 있어요?",
     ],
 )
 def test_impersonation_lure(judge: Judge, text: str) -> None:

@@ -164,6 +164,7 @@ class LureCheck(Check[LureOptions]):
         if opts.impersonation and (
             "폰" in text
             or "액정" in text
+            or "휴대" in text  # 휴대 전화: the pretext's spaced form
             or "전화기" in text
             or "인증서" in text
             # 번호 alone is in every 인증번호/운송장번호: only with a change or a new number
