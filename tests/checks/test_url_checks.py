@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from conftest import Judge
+from spamgate.checks.urls import UrlCheck, UrlOptions
 
 
 @pytest.mark.parametrize(
@@ -53,3 +56,88 @@ def test_official_links_are_not_lookalikes(judge: Judge, text: str) -> None:
 def test_brand_lookalike_plus_shortener_is_spambox_or_worse(judge: Judge) -> None:
     verdict = judge("[KB국민은행] 보안 승급 필요 kbstar-secure.com/login 또는 bit.ly/kbk")
     assert verdict.action in ("spambox", "reject")
+
+
+def _reference_lookalike(check: UrlCheck, host: str, registered: str, suffix: str) -> str | None:
+    """The brand look-alike rule written the plain way (every piece against every token), as
+    it was before the index: the indexed lookup must give the same answer on any host."""
+    options = check.options
+    brands = {t.lower(): frozenset(ds) for t, ds in options.brands.items()}
+    official = frozenset(d for ds in brands.values() for d in ds)
+    if registered in official:
+        return None
+    label = registered.split(".", 1)[0]
+    if (
+        suffix in {"co.kr", "or.kr", "go.kr", "ac.kr", "re.kr"}
+        and "-" not in label
+        and any(label.startswith(token) for token in brands if len(token) >= 4)
+    ):
+        return None
+    labels = host.translate(str.maketrans("0134578", "oleastb")).replace("_", "-").split(".")
+    pieces = {p for lab in labels for p in lab.split("-") if p}
+    pieces |= {lab.replace("-", "") for lab in labels}
+    for token in brands:
+        for piece in pieces:
+            if piece == token or (len(token) >= 4 and token in piece):
+                return token
+            if (
+                len(token) >= options.min_fuzzy_len
+                and token not in {"police", "customs", "minwon", "unipass", "wetax", "efine"}
+                and _one_edit_reference(piece, token)
+            ):
+                return token
+    return None
+
+
+def _one_edit_reference(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) == 1 or (
+            len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]]
+            and a[diffs[1]] == b[diffs[0]]
+        )  # fmt: skip
+    if abs(len(a) - len(b)) != 1:
+        return False
+    shorter, longer = sorted((a, b), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _mutate(rng: random.Random, word: str) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz0134578-"
+    i = rng.randrange(len(word) + 1)
+    kind = rng.randrange(5)
+    if kind == 0 and word:  # delete
+        return word[: min(i, len(word) - 1)] + word[min(i, len(word) - 1) + 1 :]
+    if kind == 1:  # insert
+        return word[:i] + rng.choice(letters) + word[i:]
+    if kind == 2 and i < len(word):  # substitute
+        return word[:i] + rng.choice(letters) + word[i + 1 :]
+    if kind == 3 and i + 1 < len(word):  # swap neighbours
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    return word
+
+
+def test_brand_index_agrees_with_the_plain_rule() -> None:
+    check = UrlCheck(UrlOptions())
+    tokens = [t.lower() for t in check.options.brands]
+    rng = random.Random(20261126)
+    suffixes = ["com", "xyz", "co.kr", "kr", "help", "or.kr"]
+    fired = 0
+    for _ in range(4000):
+        parts = []
+        for _ in range(rng.randrange(1, 4)):
+            word = rng.choice(tokens) if rng.random() < 0.7 else "".join(
+                rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randrange(2, 12))
+            )  # fmt: skip
+            for _ in range(rng.randrange(3)):
+                word = _mutate(rng, word)
+            parts.append(word.strip("-") or "x")
+        suffix = rng.choice(suffixes)
+        registered = f"{rng.choice(['-', '', 'x']).join(parts[-2:])}.{suffix}".lstrip("-")
+        host = ".".join([*parts[:-2], registered]) if rng.random() < 0.5 else registered
+        expected = _reference_lookalike(check, host, registered, suffix)
+        assert check._brand_lookalike(host, registered, suffix) == expected, host
+        fired += expected is not None
+    assert 1000 < fired < 3900  # the sample exercises both answers

@@ -384,3 +384,33 @@ def test_never_raises_and_results_are_consistent(text: str) -> None:
                 "." + url.registered_domain
             )
         assert url.is_shortener == (url.registered_domain in SHORTENER_DOMAINS)
+
+
+def test_at_most_max_links_the_first_ones() -> None:
+    text = " ".join(f"https://site{i}.com/a" for i in range(urls_module.MAX_LINKS + 24))
+    found = extract_urls(text)
+    assert [u.host for u in found] == [f"site{i}.com" for i in range(urls_module.MAX_LINKS)]
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "가" * 60,  # cannot fit 63 letters after xn--
+        "가나다라마바사아자차카타파하" * 4,  # fits the length check, not the punycode one
+    ],
+)
+def test_overlong_idn_labels_are_not_hosts(label: str) -> None:
+    assert extract_urls(f"https://{label}.com/x") == []
+    assert extract_urls(f"{label}.한국") == []
+
+
+def test_invalid_or_non_canonical_punycode_is_not_a_host() -> None:
+    assert extract_urls("https://xn--zz.com/a") == []
+    assert extract_urls("https://xn--abc-.com/a") == []
+    assert [u.host_unicode for u in extract_urls("https://xn--3e0b707e.com/a")] == ["한국.com"]
+
+
+def test_browser_idna_mapping() -> None:
+    # UTS #46 as browsers apply it: ß stays a letter of its own (IDNA 2003 made it "ss").
+    assert [u.host for u in extract_urls("https://faß.de/x")] == ["xn--fa-hia.de"]
+    assert [u.host for u in extract_urls("https://ＫＯＲＥＡ.com/x")] == ["korea.com"]
