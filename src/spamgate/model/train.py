@@ -5,7 +5,11 @@
   second one on the spam rows only for the finer class (smishing vs other spam) when both have
   enough rows.
 * Augmentation: an obfuscated copy of a seeded share (default: every row) of the training rows,
-  ham and spam alike, drawn with the training seed (evaluation draws its variants with seed 0).
+  ham and spam alike, drawn with the training seed (evaluation draws its variants with seed 0);
+  and a word-dropout copy of every row (a fifth of its words left out, then obfuscated too), so
+  that no single phrase of a template carries the decision. On grouped cross-validation (model
+  2026.11.9) word dropout raised recall on held-out templates everywhere at the same or lower
+  ham FPR; without obfuscating the dropout copies the obfuscation drop went past 2 points.
 * Calibration: Platt scaling of the margin (Newton steps with a line search), fitted on the
   validation split (20 <= bucket < 35).
 * Thresholds: on validation ham from SMS data sets (:data:`NON_SMS_HAM_SOURCES` left out), the
@@ -90,6 +94,11 @@ class TrainOptions:
     spam_weight: float = 1.0
     language_thresholds: bool = False
     augment: float = 1.0
+    #: Share of training rows that also get a copy with words dropped (``dropout_rate``).
+    dropout: float = 1.0
+    dropout_rate: float = 0.2
+    #: Share of the dropout copies that are also obfuscated (as the augmented copies are).
+    dropout_obfuscate: float = 1.0
     model_id: str | None = None
     created: str | None = None
 
@@ -276,6 +285,12 @@ def sms_ham_mask(examples: Sequence[Example]) -> npt.NDArray[np.bool_]:
     return np.array([not e.is_spam and not (e.sources & non_sms) for e in examples], dtype=bool)
 
 
+def _drop_words(text: str, rate: float, rng: random.Random) -> str:
+    words = text.split()
+    kept = [w for w in words if rng.random() >= rate]
+    return " ".join(kept or words[:1])
+
+
 def fit_content(
     train: Sequence[Example],
     val: Sequence[Example],
@@ -306,6 +321,15 @@ def fit_content(
     texts += [
         normalize(obfuscate(train[i].text, rng.choice(variants), opts.seed)).text for i in extra
     ]
+    # Word dropout: a copy with a share of the words left out, so that no single phrase of a
+    # template carries the decision and unseen templates of the same scheme still score.
+    dropped = [i for i in range(len(train)) if rng.random() < opts.dropout]
+    for i in dropped:
+        text = _drop_words(train[i].text, opts.dropout_rate, rng)
+        if rng.random() < opts.dropout_obfuscate:
+            text = obfuscate(text, rng.choice(variants), opts.seed)
+        texts.append(normalize(text).text)
+    extra += dropped
     y_fit = np.concatenate([y_train, y_train[extra]])
     w_fit = np.concatenate([weight, weight[extra]])
     x_all = featurize(texts, layout)
@@ -400,6 +424,11 @@ def train_content_model(
             "spam_weight": opts.spam_weight,
             "language_thresholds": opts.language_thresholds,
             "augment": opts.augment,
+            "word_dropout": {
+                "share": opts.dropout,
+                "rate": opts.dropout_rate,
+                "obfuscated": opts.dropout_obfuscate,
+            },
             "split": "bucket = sha1(group_key) % 100; validation 20 <= bucket < 35",
         },
         "calibration": fitted.calibration,
