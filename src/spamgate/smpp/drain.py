@@ -226,7 +226,7 @@ class Drainer:
             done = await self.idmap.acked_among([i.message_id for i in items])
             if done:
                 log.info("%d spooled message(s) were acked upstream before a restart", len(done))
-                self.metrics.messages.labels("duplicate_suppressed").inc(len(done))
+                self.metrics.message("duplicate_suppressed", len(done))
                 await self.spool.ack(sorted(done))
                 items = [i for i in items if i.message_id not in done]
         self._enqueue(items)
@@ -292,7 +292,7 @@ class Drainer:
             if item.received_at and self._clock() - item.received_at > self.config.max_age:
                 log.warning("message %s not forwarded within max_age; expired", item.message_id)
                 await self.relay.reject(item, None, expired=True)
-                self.metrics.messages.labels("expired").inc()
+                self.metrics.message("expired")
                 self._finish(item, accepted)
                 return
             route = self.routes.choose(recipient, self._usable(exclude), self._rng)
@@ -328,11 +328,11 @@ class Drainer:
                 status = result.command_status
                 if status == _S.ESME_ROK:
                     accepted[i] = (link.settings.carrier, _message_id(result))
-                    self.metrics.submits.labels(link.name, "ok").inc()
+                    self.metrics.submit(link.name, "ok")
                 elif status in RETRYABLE_STATUSES:
-                    self.metrics.submits.labels(link.name, "retry").inc()
+                    self.metrics.submit(link.name, "retry")
                 else:
-                    self.metrics.submits.labels(link.name, "failed").inc()
+                    self.metrics.submit(link.name, "failed")
                     refused = status
             if refused is not None:
                 log.info(
@@ -343,12 +343,12 @@ class Drainer:
                 )
                 await self.relay.reject(item, refused)
                 self.rejected += 1
-                self.metrics.messages.labels("rejected").inc()
+                self.metrics.message("rejected")
                 self._finish(item, accepted)
                 return
             if all(done is not None for done in accepted):
                 self.forwarded += 1
-                self.metrics.messages.labels("forwarded").inc()
+                self.metrics.message("forwarded")
                 self._finish(item, accepted)
                 return
             exclude.add(link.name)

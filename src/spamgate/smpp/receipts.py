@@ -214,17 +214,17 @@ class ReceiptRelay:
     async def on_carrier_deliver(self, link: UpstreamLink, pdu: DeliverSm | DataSm) -> int:
         """A deliver_sm from ``link``: keep it, then answer (see the module docstring)."""
         if pdu.esm_class & _MESSAGE_TYPE_MASK != ESM_CLASS_DELIVERY_RECEIPT:
-            self.metrics.receipts.labels("mobile_originated").inc()
+            self.metrics.receipt("mobile_originated")
             log.warning("upstream %s: a mobile-originated deliver_sm is not relayed", link.name)
             return _S.ESME_RX_P_APPN
         if self._count >= self.capacity:
-            self.metrics.receipts.labels("refused").inc()
+            self.metrics.receipt("refused")
             return _S.ESME_RMSGQFUL
-        self.metrics.receipts.labels("received").inc()
+        self.metrics.receipt("received")
         ns = link.settings.carrier
         carrier_id = receipt_id(pdu)
         if carrier_id is None:
-            self.metrics.receipts.labels("malformed").inc()
+            self.metrics.receipt("malformed")
             log.warning(
                 "upstream %s: receipt without a message id kept, not relayable (text %s)",
                 link.name,
@@ -233,7 +233,7 @@ class ReceiptRelay:
             carrier_id = ""
         if carrier_id and await self._relay_now(ns, carrier_id, pdu):
             return _S.ESME_ROK
-        self.metrics.receipts.labels("kept").inc()  # stored: the slow path
+        self.metrics.receipt("kept")  # stored: the slow path
         rid = await self.idmap.keep_receipt(ns, carrier_id, "", "", encode(pdu))
         kept = _Kept(rid, ns, carrier_id, "", "", pdu, self._clock(), False)
         if carrier_id:
@@ -275,7 +275,7 @@ class ReceiptRelay:
         if response.status != _S.ESME_ROK:
             return False
         self.relayed += 1
-        self.metrics.receipts.labels("relayed").inc()
+        self.metrics.receipt("relayed")
         return True
 
     async def reject(self, item: ForwardItem, status: int | None, *, expired: bool = False) -> None:
@@ -371,7 +371,7 @@ class ReceiptRelay:
                 del self._waiting[(kept.ns, kept.carrier_id)]
         self._count -= 1
         self.metrics.receipts_pending.set(self._count)
-        self.metrics.receipts.labels(outcome).inc()
+        self.metrics.receipt(outcome)
         await self.idmap.drop_receipts([kept.rid])
 
     async def _attempt(self, kept: _Kept) -> None:

@@ -341,7 +341,7 @@ class UpstreamLink:
         while True:
             proto = self._proto
             if self._closing or proto is None or not proto.session.bound:
-                self.metrics.submits.labels(self.name, "link_down").inc()
+                self.metrics.submit(self.name, "link_down")
                 raise LinkError(f"{self.name}: link down")
             if proto.session.can_submit:
                 break
@@ -355,7 +355,7 @@ class UpstreamLink:
         try:
             response = await future
         except LinkError:
-            self.metrics.submits.labels(self.name, "link_down").inc()
+            self.metrics.submit(self.name, "link_down")
             raise
         self.metrics.submit_latency.observe(loop.time() - started)
         return response

@@ -5,6 +5,8 @@ Labels carry only configured link names and fixed result words, so the label set
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 __all__ = ["UpstreamMetrics"]
@@ -61,3 +63,25 @@ class UpstreamMetrics:
         self.in_flight = Gauge(
             "spamgate_upstream_in_flight", "Messages being submitted upstream now", registry=r
         )
+        # Labelled children by (metric, labels): labels() validates and locks on every call,
+        # and these counters move several times per message.
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Counter, labels: tuple[str, ...]) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def message(self, outcome: str, amount: float = 1) -> None:
+        """Count spooled messages finished with ``outcome``."""
+        self._child(self.messages, (outcome,)).inc(amount)
+
+    def submit(self, link: str, result: str) -> None:
+        """Count a part submitted on ``link`` with ``result``."""
+        self._child(self.submits, (link, result)).inc()
+
+    def receipt(self, outcome: str) -> None:
+        """Count a delivery receipt with ``outcome``."""
+        self._child(self.receipts, (outcome,)).inc()
