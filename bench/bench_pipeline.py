@@ -2,7 +2,10 @@
 
 Target (foundation issue): >= 20,000 messages/s on one core for the rule pipeline of that issue,
 peak RSS <= 200 MB, over 100,000 messages. A second row runs the whole pipeline with the shipped
-models, fed through ``judge_many`` in chunks. Writes ``bench/results/pipeline.json``.
+models, fed through ``judge_many`` in chunks. A third part judges hostile texts (2,000
+characters built to be costly: unique international host labels, dozens of unique links, runs of
+numbers or dots), each one new so no cache helps, one at a time with the models: a sender must not
+be able to slow the gateway a hundredfold with them. Writes ``bench/results/pipeline.json``.
 """
 
 from __future__ import annotations
@@ -84,6 +87,54 @@ def _batched(pipeline: Pipeline, sample: list[MessageFields], chunk: int) -> dic
     return _summary(sample, (clock() - start) / 1e9, latencies, actions)
 
 
+_SYLLABLES = [chr(c) for c in range(0xAC00, 0xAC00 + 2000)]
+
+
+def _syllables(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(n))
+
+
+def _letters(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+
+
+#: Families of costly texts; each call builds a new one (capped at 2,000 characters).
+HOSTILE: dict[str, Any] = {
+    "ordinary Korean (reference)": lambda r: " ".join(
+        f"고객님 {_syllables(r, 4)} 주문하신 상품이 발송되었습니다." for _ in range(60)
+    ),
+    "long IDN labels": lambda r: " ".join(f"{_syllables(r, 55)}.com" for _ in range(40)),
+    "many-label IDN hosts": lambda r: " ".join(
+        ".".join(_syllables(r, 10) for _ in range(8)) + ".한국" for _ in range(25)
+    ),
+    "80 unique links": lambda r: " ".join(f"{_letters(r, 20)}.com" for _ in range(80)),
+    "unique URLs with paths": lambda r: " ".join(
+        f"http://{_letters(r, 12)}-{_letters(r, 6)}.xyz/{_letters(r, 20)}" for _ in range(50)
+    ),
+    "phone numbers": lambda r: " ".join(
+        f"010-{r.randrange(10_000):04d}-{r.randrange(10_000):04d}" for _ in range(150)
+    ),
+    "dotted letters": lambda r: ".".join(r.choice("abc가나다") for _ in range(1000)),
+    "jamo and look-alikes": lambda r: "".join(r.choice("ㄷㅐㅊㅜㄹ대출H0l") for _ in range(2000)),
+}
+
+
+def _hostile(pipeline: Pipeline, per_family: int) -> dict[str, dict[str, float]]:
+    """Each family judged one new text at a time: median and worst milliseconds."""
+    rng = random.Random(20261126)
+    out: dict[str, dict[str, float]] = {}
+    for name, build in HOSTILE.items():
+        times = []
+        for _ in range(per_family):
+            fields = MessageFields(text=build(rng)[:2000], sender="0212345678")
+            t0 = time.perf_counter()
+            pipeline.judge_many([fields])
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        out[name] = {"median_ms": round(times[len(times) // 2], 2), "max_ms": round(times[-1], 2)}
+    return out
+
+
 def _summary(
     sample: list[MessageFields], elapsed: float, latencies: list[int], actions: dict[str, int]
 ) -> dict[str, Any]:
@@ -125,6 +176,7 @@ def run(
         "rules_per_message": _per_message(rules, sample),
         f"full_batched_{chunk}": _batched(full, sample, chunk),
     }
+    hostile = _hostile(full, 30)
     rss = _rss_mb()
     head = rows["rules_per_message"]
     result: dict[str, Any] = {
@@ -135,6 +187,7 @@ def run(
         "model": full.model_id,
         "runs": rows,
         "peak_rss_mb": round(rss, 1),
+        "hostile_texts_full_pipeline": hostile,
         # Kept at the top level for scripts that read the first version of this file.
         "messages": head["messages"],
         "msg_per_s": head["msg_per_s"],
@@ -154,6 +207,12 @@ def run(
             f"{row['p99_us']:.1f}",
         )
     console.print(table)
+    costly = Table(title="hostile 2,000-character texts, whole pipeline, one at a time")
+    for column in ("family", "median ms", "worst ms"):
+        costly.add_column(column, justify="right")
+    for name, row in hostile.items():
+        costly.add_row(name, f"{row['median_ms']:.2f}", f"{row['max_ms']:.2f}")
+    console.print(costly)
     verdict = "yes" if result["meets_targets"] else "NO"
     console.print(
         f"peak RSS {rss:.1f} MB (both pipelines loaded); target ≥ {TARGET_MSG_PER_S:,} msg/s "

@@ -414,3 +414,13 @@ def test_browser_idna_mapping() -> None:
     # UTS #46 as browsers apply it: ß stays a letter of its own (IDNA 2003 made it "ss").
     assert [u.host for u in extract_urls("https://faß.de/x")] == ["xn--fa-hia.de"]
     assert [u.host for u in extract_urls("https://ＫＯＲＥＡ.com/x")] == ["korea.com"]
+
+
+def test_idn_with_subdomain_and_two_label_suffix_read_back_in_a_labels() -> None:
+    found = _one("https://www.한글.co.kr/a")
+    assert (found.host, found.registered_domain, found.suffix, found.host_unicode) == (
+        "www.xn--bj0bj06e.co.kr",
+        "xn--bj0bj06e.co.kr",
+        "co.kr",
+        "www.한글.co.kr",
+    )
