@@ -70,19 +70,47 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def _progress(port: int) -> tuple[float, float, float]:
+def _metrics_page(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
+        return str(page.read().decode())
+
+
+def _progress(text: str) -> tuple[float, float, float]:
     """From one /metrics page: the messages the drainer is done with (forwarded, or answered
     with a receipt instead: a carrier refusal, too old — counting only "forwarded" never
     reached the accepted count), and the carrier receipts received and relayed (one per
     upstream part: a labelled long message goes up in several parts)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as page:
-        text = page.read().decode()
     settled = sum(
         _sample(text, "spamgate_upstream_messages_total", outcome=outcome)
         for outcome in ("forwarded", "rejected", "expired", "duplicate_suppressed")
     )
     received = _sample(text, "spamgate_upstream_receipts_total", outcome="received")
     return settled, received, _sample(text, "spamgate_upstream_receipts_total", outcome="relayed")
+
+
+_BUCKET_RE = re.compile(r'^spamgate_smpp_submit_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)$', re.M)
+
+
+def _latency_buckets(text: str) -> dict[float, float]:
+    """The gateway's own submit latency histogram (whole message in -> submit_sm_resp
+    written): upper bound in seconds -> cumulative count."""
+    return {float(le): float(count) for le, count in _BUCKET_RE.findall(text)}
+
+
+def _gateway_quantiles(
+    before: dict[float, float], after: dict[float, float]
+) -> dict[str, float | None]:
+    """p50/p99 in ms of the phase, as the upper bound of the histogram bucket that holds them
+    (None: beyond the last finite bucket). Measured inside the gateway, so the load
+    generator's own delays in reading answers are not in it."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1] if counts else 0.0
+    out: dict[str, float | None] = {}
+    for name, q in (("p50_le_ms", 0.5), ("p99_le_ms", 0.99)):
+        bound = next((b for b, c in zip(bounds, counts, strict=True) if c >= q * total), None)
+        out[name] = None if bound is None or bound == float("inf") else bound * 1000
+    return out
 
 
 class _ReceiptSink(asyncio.Protocol):
@@ -125,6 +153,9 @@ def _cpu_seconds(procs: dict[str, psutil.Process]) -> dict[str, float]:
     return seconds
 
 
+Phase = tuple[LoadResult, float, float, dict[str, float], dict[str, float | None]]
+
+
 async def _phase(
     procs: dict[str, psutil.Process],
     smpp_port: int,
@@ -134,20 +165,28 @@ async def _phase(
     rate: float,
     connections: int,
     window: int,
-) -> tuple[LoadResult, float, float, dict[str, float]]:
-    """One load phase: the result, the seconds until all was forwarded / relayed, and the CPU
-    microseconds per accepted message of each process (until every receipt was relayed)."""
-    forwarded0, received0, relayed0 = await asyncio.to_thread(_progress, http_port)
+) -> Phase:
+    """One load phase: the result, the seconds until all was forwarded / relayed, the CPU
+    microseconds per accepted message of each process (until every receipt was relayed), and
+    the gateway's own latency quantiles."""
+    page0 = await asyncio.to_thread(_metrics_page, http_port)
+    forwarded0, received0, relayed0 = _progress(page0)
     cpu0 = _cpu_seconds(procs)
     start = time.perf_counter()
     result = await bench_load(
         smpp_port, texts, count, rate, connections, window, registered_delivery=1
     )
+    # Every submit has its answer now: the histogram holds the whole phase.
+    inside = _gateway_quantiles(
+        _latency_buckets(page0),
+        _latency_buckets(await asyncio.to_thread(_metrics_page, http_port)),
+    )
     accepted = result.statuses.get(0, 0)
     forwarded_at = relayed_at = float("nan")
     deadline = time.perf_counter() + 120
     while time.perf_counter() < deadline:
-        forwarded, received, relayed = await asyncio.to_thread(_progress, http_port)
+        page = await asyncio.to_thread(_metrics_page, http_port)
+        forwarded, received, relayed = _progress(page)
         now = time.perf_counter() - start
         if forwarded - forwarded0 >= accepted and forwarded_at != forwarded_at:
             forwarded_at = now
@@ -160,7 +199,7 @@ async def _phase(
     cpu1 = _cpu_seconds(procs)
     per = 1e6 / max(accepted, 1)
     cpu = {name: round((cpu1[name] - cpu0[name]) * per, 1) for name in cpu0}
-    return result, forwarded_at, relayed_at, cpu
+    return result, forwarded_at, relayed_at, cpu, inside
 
 
 def run(
@@ -207,7 +246,7 @@ def run(
             procs = {"gateway": psutil.Process(gateway.pid), "smsc": psutil.Process(sim.pid)}
             memory = MemorySampler(gateway.pid)
 
-            async def phases() -> dict[str, tuple[LoadResult, float, float, dict[str, float]]]:
+            async def phases() -> dict[str, Phase]:
                 loop = asyncio.get_running_loop()
                 _, sink = await loop.create_connection(_ReceiptSink, "127.0.0.1", smpp_port)
                 if await asyncio.wait_for(sink.bound, 10):
@@ -235,8 +274,8 @@ def run(
                     proc.kill()
             log.close()
         crashed = "Traceback" in (workdir / "procs.log").read_text("utf-8", "replace")
-    sustained, s_fwd, s_rel, s_cpu = results["sustained"]
-    paced, p_fwd, p_rel, p_cpu = results["paced"]
+    sustained, s_fwd, s_rel, s_cpu, s_inside = results["sustained"]
+    paced, p_fwd, p_rel, p_cpu, p_inside = results["paced"]
     e2e_rate = sustained.statuses.get(0, 0) / s_fwd if s_fwd == s_fwd and s_fwd > 0 else 0.0
     p99 = paced.percentile(99)
     met = {
@@ -261,12 +300,14 @@ def run(
             "all_receipts_after_s": round(s_rel, 3),
             "e2e_forwarded_per_s": round(e2e_rate, 1),
             "cpu_us_per_message": s_cpu,
+            "gateway_side_latency": s_inside,
         },
         "paced_2000": {
             **_summary(paced),
             "all_forwarded_after_s": round(p_fwd, 3),
             "all_receipts_after_s": round(p_rel, 3),
             "cpu_us_per_message": p_cpu,
+            "gateway_side_latency": p_inside,
         },
         "judge_workers": workers,
         "gateway_peak_rss_mb": round(rss, 1),
@@ -292,7 +333,7 @@ def run(
         "answers",
     ):
         table.add_column(column, justify="right")
-    for name, (phase, fwd, rel, _cpu) in (
+    for name, (phase, fwd, rel, _cpu, _inside) in (
         ("sustained", results["sustained"]),
         (f"{PACED_RATE}/s", results["paced"]),
     ):
@@ -322,6 +363,15 @@ def run(
         + f"; sum {sum(s_cpu.values()):,.0f} (this machine: {os.cpu_count()} cores, "
         f"load {os.getloadavg()[0]:.1f})"
     )
+    for name, inside in (("sustained", s_inside), (f"{PACED_RATE:,}/s", p_inside)):
+        console.print(
+            f"{name}, inside the gateway (message in -> submit_sm_resp written, histogram "
+            "bucket bounds): "
+            + ", ".join(
+                f"{key[:3]} ≤ {value:g} ms" if value is not None else f"{key[:3]} > 5 s"
+                for key, value in inside.items()
+            )
+        )
     if crashed:
         console.print("[red]a process logged a traceback[/]")
     target = write_result(out, "smpp_upstream", result)
