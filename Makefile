@@ -54,7 +54,7 @@ bench: $(VENV)/.installed
 # byte-identical weights. ExAIS is left out: its Nigerian operator broadcasts are labelled
 # spam inconsistently with the other sets (validation ROC-AUC 0.88 on it).
 MODEL_DATA       ?= ../shared/data
-CONTENT_MODEL_ID ?= sms-ko-en-2026.11.9
+CONTENT_MODEL_ID ?= sms-ko-en-2026.11.10
 URL_MODEL_ID     ?= url-lex-2026.11.1
 MODEL_SETS       := uci_sms_spam mendeley_sms_phishing smishtank kor_phishing_kim2024 kor_sms_synthetic
 # Our own Korean SMS, in this repository (data/README.md): realistic ham no open set offers.

@@ -134,7 +134,7 @@ CONTENT_LAYOUT = FeatureLayout(
     text="spamgate.text.normalize(text).text",
     compact_min=3,
     compact_max=5,
-    compact_scale=8.0,
+    compact_scale=6.0,
     url_tokens=URL_TOKENS_VERSION,
 )
 
