@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from spamgate.errors import InputError
 from spamgate.model.data import bucket_of, dedup_key, group_key, load_examples, split_of
 from spamgate.model.scoring import ContentModel
-from spamgate.model.train import TrainOptions, train_content_model
+from spamgate.model.train import TrainOptions, _drop_words, train_content_model
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny_train.csv"
@@ -94,3 +95,21 @@ def test_wrong_encoding_is_a_clear_error(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         train_content_model([tmp_path / "nope.csv"])
+
+
+def test_word_dropout_copies_are_seeded_keep_a_word_and_are_recorded(tmp_path: Path) -> None:
+    text = " ".join(f"w{i}" for i in range(200))
+    first = _drop_words(text, 0.2, random.Random(3))
+    assert first == _drop_words(text, 0.2, random.Random(3))  # same seed, same copy
+    kept = first.split()
+    assert 120 < len(kept) < 190 and set(kept) < set(text.split())  # about a fifth dropped
+    assert kept == sorted(kept, key=lambda w: int(w[1:]))  # order kept
+    assert _drop_words("하나", 0.99, random.Random(1)) == "하나"  # never empty
+
+    result = train_content_model([TINY], TrainOptions(seed=7, model_id="test-2026.11.1"))
+    plain = train_content_model(
+        [TINY], TrainOptions(seed=7, model_id="test-2026.11.1", dropout=0.0)
+    )
+    dropout = result.meta["hyperparameters"]["word_dropout"]
+    assert dropout == {"share": 1.0, "rate": 0.2, "obfuscated": 1.0}
+    assert not (result.arrays["coef"] == plain.arrays["coef"]).all()  # the copies are trained on
