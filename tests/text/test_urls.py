@@ -424,3 +424,25 @@ def test_idn_with_subdomain_and_two_label_suffix_read_back_in_a_labels() -> None
         "co.kr",
         "www.한글.co.kr",
     )
+
+
+def test_idn_hosts_never_reach_a_pure_python_punycode_codec(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python's punycode codec (used by encodings.idna and by the idna package tldextract
+    calls) costs O(n²) per label: a text of unique Hangul hosts took 25-55 ms to judge. Every
+    IDN must go through ada's C++ code instead, so the slow codec is made to fail here."""
+    import encodings.punycode
+
+    def refuse(*_: object, **__: object) -> object:
+        raise AssertionError("the pure-Python punycode codec was used")
+
+    monkeypatch.setattr(encodings.punycode, "punycode_encode", refuse)
+    monkeypatch.setattr(encodings.punycode, "punycode_decode", refuse)
+    urls_module._lookup_domain.cache_clear()
+    urls_module._analyze_run_cached.cache_clear()
+    found = extract_urls(
+        "확인 https://대출상담.한국/a 그리고 xn--bj0bj06e.co.kr/b 또 www.한글.kr/c"
+    )
+    assert [u.host_unicode for u in found] == ["대출상담.한국", "한글.co.kr", "www.한글.kr"]
+    assert extract_urls("https://" + "가나다라마바사아자차카타파하" * 4 + ".com/x") == []
